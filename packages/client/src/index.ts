@@ -1,0 +1,11 @@
+export type { ResultRecord, TerminalStatus } from "@stepstream/results-schema";
+export {
+  type ClientOptions,
+  type ExecutionStream,
+  type StartedExecution,
+  StepstreamClient,
+  StepstreamClientError,
+  type StreamOptions,
+  type StreamOutcome,
+} from "./client.js";
+export { type CredentialSource, type Credentials, regionOf, signRequest } from "./sigv4.js";

@@ -1,0 +1,4 @@
+export * from "./arn.js";
+export * from "./errors.js";
+export * from "./offset.js";
+export * from "./record.js";

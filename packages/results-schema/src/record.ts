@@ -1,0 +1,277 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { z } from "zod";
+import { parseExecutionArn } from "./arn.js";
+import { StepstreamError } from "./errors.js";
+import { encodeOffset } from "./offset.js";
+
+/** Names of the results table's keys and attributes. Terraform's table module uses the same names. */
+export const TABLE_SCHEMA = {
+  /** Partition key (S): the execution ARN. */
+  partitionKey: "ExecutionArn",
+  /** Sort key (N): the record's dense sequence number; its string form is the offset. */
+  sortKey: "Seq",
+  /** Local secondary index on `RecordKey`, used by writers to make appends idempotent. */
+  recordKeyIndex: "ByRecordKey",
+  /** Idempotency key attribute (S), the sort key of `ByRecordKey`. */
+  recordKeyAttribute: "RecordKey",
+  /** TTL attribute (N, epoch seconds). */
+  ttlAttribute: "ExpiresAt",
+} as const;
+
+/** Record types. `final`, `error` and `timeout` are terminal: exactly one ends every execution. */
+export const RECORD_TYPES = ["result", "final", "error", "timeout"] as const;
+export type RecordType = (typeof RECORD_TYPES)[number];
+export type TerminalType = Exclude<RecordType, "result">;
+
+/** How an execution ended, as clients see it. */
+export type TerminalStatus = "succeeded" | "failed" | "timedOut";
+const STATUS_OF: Record<TerminalType, TerminalStatus> = {
+  final: "succeeded",
+  error: "failed",
+  timeout: "timedOut",
+};
+
+/** True for the record types that end an execution's stream. */
+export function isTerminalType(type: RecordType): type is TerminalType {
+  return type !== "result";
+}
+
+/** The terminal status a record type stands for, or `undefined` for data records. */
+export function terminalStatusOf(type: RecordType): TerminalStatus | undefined {
+  return type === "result" ? undefined : STATUS_OF[type];
+}
+
+/** Default name of the flag on the last record (the AWS sample's name). */
+export const DEFAULT_FINAL_RESULT_FIELD = "FinalResult";
+
+/** Largest DynamoDB item, in bytes. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+const executionArn = z.string().refine(
+  (s) => {
+    try {
+      parseExecutionArn(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "not a Step Functions execution ARN" },
+);
+
+/** Error details carried by an `error` or `timeout` record (the shape of a Step Functions Catch). */
+export const RecordErrorSchema = z.object({
+  Error: z.string().max(256),
+  Cause: z.string().max(32768),
+});
+
+/**
+ * One line of a stream: what a step wrote, as readers receive it. The single definition from which
+ * the TypeScript type, runtime validation and the exported JSON Schema (`record.schema.json`) derive.
+ */
+export const ResultRecordSchema = z.looseObject({
+  ExecutionArn: executionArn.describe("The execution this record belongs to."),
+  Offset: z
+    .string()
+    .regex(/^\d{16}$/)
+    .describe("Opaque, lexicographically sortable position of the record in its execution's log."),
+  Type: z.enum(RECORD_TYPES).describe("result, or one of the terminal types final | error | timeout."),
+  RecordKey: z.string().min(1).max(256).describe("Idempotency key: one record per key and execution."),
+  Result: z.unknown().describe("The step's result: any JSON value."),
+  ResultTimestamp: z.number().int().nonnegative().describe("When the record was written, epoch milliseconds."),
+  Error: RecordErrorSchema.optional().describe("Present on error and timeout records."),
+  Synthetic: z
+    .literal(true)
+    .optional()
+    .describe("Set on a timeout record made by the reader because the execution wrote nothing in time."),
+});
+export type ResultRecord = z.infer<typeof ResultRecordSchema> & { Result: unknown };
+
+/** JSON Schema (draft 2020-12) of a stream record, from `ResultRecordSchema`. */
+export function recordJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ResultRecordSchema, { unrepresentable: "any" }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: "https://stepstream.dev/schemas/record.schema.json",
+    title: "stepstream result record",
+    description: `One JSON Lines record. The last record of a succeeded execution also carries "${DEFAULT_FINAL_RESULT_FIELD}": true (the field name is configurable).`,
+  };
+}
+
+/**
+ * Validates an object as a stream record (the client and the streamer call this on every record).
+ * Throws `InvalidRecord` with the first problem found.
+ */
+export function parseRecord(value: unknown): ResultRecord {
+  const r = ResultRecordSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new StepstreamError(
+      "InvalidRecord",
+      `invalid record: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "unknown"}`,
+    );
+  }
+  return r.data as ResultRecord;
+}
+
+/** What a writer supplies; the store adds `Seq`, the timestamp and the expiry. */
+export interface NewRecord {
+  executionArn: string;
+  recordKey: string;
+  type: RecordType;
+  result?: unknown;
+  error?: { Error: string; Cause: string };
+}
+
+/** A record as stored: the stream record plus its sequence number and expiry. */
+export interface StoredRecord {
+  seq: number;
+  expiresAt: number;
+  record: ResultRecord;
+}
+
+export interface CodecOptions {
+  /** Name of the `true` flag on a `final` record. Default `FinalResult`. */
+  finalResultField?: string;
+}
+
+/**
+ * Checks that a value survives a JSON round trip unchanged in kind (no functions, symbols, bigints,
+ * cycles, NaN or Infinity), or throws `InvalidRecord`.
+ */
+export function assertJsonValue(value: unknown, path = "Result"): void {
+  const seen = new Set<object>();
+  const visit = (v: unknown, p: string): void => {
+    if (v === null || typeof v === "string" || typeof v === "boolean") return;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) throw new StepstreamError("InvalidRecord", `${p} is ${v}, which JSON cannot carry`);
+      return;
+    }
+    if (typeof v !== "object") {
+      throw new StepstreamError("InvalidRecord", `${p} is a ${typeof v}, which JSON cannot carry`);
+    }
+    if (seen.has(v)) throw new StepstreamError("InvalidRecord", `${p} contains a cycle`);
+    seen.add(v);
+    if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${p}[${i}]`));
+    else {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new StepstreamError("InvalidRecord", `${p} is a ${proto?.constructor?.name ?? "non-plain"} object`);
+      }
+      for (const [k, x] of Object.entries(v)) visit(x, `${p}.${k}`);
+    }
+    seen.delete(v);
+  };
+  visit(value, path);
+}
+
+/** DynamoDB's size of an attribute value in bytes (the rules AWS documents for item size). */
+function sizeOf(v: AttributeValue): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return Math.ceil(v.N.replace(/^-/, "").replace(/^0+/, "").length / 2) + 1;
+  if (v.B !== undefined) return v.B.byteLength;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (v.L !== undefined) return 3 + v.L.reduce((n, x) => n + 1 + sizeOf(x), 0);
+  if (v.M !== undefined) return 3 + itemSize(v.M as Record<string, AttributeValue>) + Object.keys(v.M).length;
+  if (v.SS !== undefined) return v.SS.reduce((n, s) => n + Buffer.byteLength(s), 0);
+  if (v.NS !== undefined) return v.NS.reduce((n, s) => n + Math.ceil(s.length / 2) + 1, 0);
+  if (v.BS !== undefined) return v.BS.reduce((n, b) => n + b.byteLength, 0);
+  return 0;
+}
+
+/** DynamoDB's size of an item in bytes: attribute names plus values. */
+export function itemSize(item: Record<string, AttributeValue>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k) + sizeOf(v);
+  return n;
+}
+
+/**
+ * Builds the DynamoDB item for a record at `seq`. Validates the record and its size first, so nothing
+ * invalid or oversized is ever sent to the table.
+ */
+export function toItem(
+  input: NewRecord & { seq: number; timestamp: number; expiresAt: number },
+  options: CodecOptions = {},
+): Record<string, AttributeValue> {
+  const finalField = options.finalResultField ?? DEFAULT_FINAL_RESULT_FIELD;
+  parseExecutionArn(input.executionArn);
+  if (typeof input.recordKey !== "string" || input.recordKey.length < 1 || input.recordKey.length > 256) {
+    throw new StepstreamError("InvalidRecord", "recordKey must be a string of 1 to 256 characters");
+  }
+  if (!RECORD_TYPES.includes(input.type)) {
+    throw new StepstreamError("InvalidRecord", `type must be one of ${RECORD_TYPES.join(", ")}`);
+  }
+  assertJsonValue(input.result ?? null);
+  const plain: Record<string, unknown> = {
+    [TABLE_SCHEMA.partitionKey]: input.executionArn,
+    [TABLE_SCHEMA.sortKey]: input.seq,
+    [TABLE_SCHEMA.recordKeyAttribute]: input.recordKey,
+    Type: input.type,
+    Result: input.result ?? null,
+    ResultTimestamp: input.timestamp,
+    [TABLE_SCHEMA.ttlAttribute]: input.expiresAt,
+  };
+  if (input.error) plain.Error = RecordErrorSchema.parse(input.error);
+  if (input.type === "final") plain[finalField] = true;
+  const item = marshall(plain, { removeUndefinedValues: true, convertTopLevelContainer: true }) as unknown as Record<
+    string,
+    AttributeValue
+  >;
+  const size = itemSize(item);
+  if (size > MAX_ITEM_BYTES) {
+    throw new StepstreamError(
+      "RecordTooLarge",
+      `record is ${size} bytes; DynamoDB items are limited to ${MAX_ITEM_BYTES} bytes (store large results elsewhere, e.g. S3, and write a reference)`,
+    );
+  }
+  return item;
+}
+
+/**
+ * Turns a DynamoDB item into a stored record, validating it. Returns `null` for an item whose TTL has
+ * passed (DynamoDB deletes expired items only eventually; readers must never return them).
+ */
+export function fromItem(
+  item: Record<string, AttributeValue>,
+  nowEpochSeconds: number,
+  options: CodecOptions = {},
+): StoredRecord | null {
+  const finalField = options.finalResultField ?? DEFAULT_FINAL_RESULT_FIELD;
+  const plain = unmarshall(item) as Record<string, unknown>;
+  const expiresAt = Number(plain[TABLE_SCHEMA.ttlAttribute]);
+  if (Number.isFinite(expiresAt) && expiresAt > 0 && expiresAt <= nowEpochSeconds) return null;
+  const seq = Number(plain[TABLE_SCHEMA.sortKey]);
+  const record: Record<string, unknown> = {
+    ExecutionArn: plain[TABLE_SCHEMA.partitionKey],
+    Offset: Number.isSafeInteger(seq) && seq >= 0 ? encodeOffset(seq) : String(plain[TABLE_SCHEMA.sortKey]),
+    Type: plain.Type,
+    RecordKey: plain[TABLE_SCHEMA.recordKeyAttribute],
+    Result: plain.Result ?? null,
+    ResultTimestamp: plain.ResultTimestamp,
+  };
+  if (plain.Error !== undefined) record.Error = plain.Error;
+  if (plain.Type === "final") record[finalField] = true;
+  return { seq, expiresAt, record: parseRecord(record) };
+}
+
+/**
+ * A reader-made timeout record: emitted (never stored) when an execution wrote no terminal record
+ * before the reader's deadline. Its offset is the reader's position, so a later resume still works.
+ */
+export function syntheticTimeout(executionArn: string, afterSeq: number, waitedMs: number): ResultRecord {
+  return {
+    ExecutionArn: executionArn,
+    Offset: encodeOffset(Math.max(afterSeq, 0)),
+    Type: "timeout",
+    RecordKey: "$timeout",
+    Result: null,
+    ResultTimestamp: Date.now(),
+    Error: {
+      Error: "StreamTimeout",
+      Cause: `no terminal record within ${Math.round(waitedMs / 1000)} s (stream_timeout_seconds); the execution may still be running or may have been lost`,
+    },
+    Synthetic: true,
+  };
+}

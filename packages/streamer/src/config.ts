@@ -1,0 +1,58 @@
+import { DEFAULT_FINAL_RESULT_FIELD } from "@stepstream/results-schema";
+import { z } from "zod";
+
+const EnvSchema = z.object({
+  TABLE_NAME: z.string().min(3).max(255),
+  /** Only executions of this state machine may be streamed. */
+  STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/),
+  POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(50),
+  MAX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(30_000).default(500),
+  STREAM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(360),
+  HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+  LONG_POLL_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
+  PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  /** Stop this long before the Lambda's own deadline, so the stream ends cleanly. */
+  DEADLINE_MARGIN_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  FINAL_RESULT_FIELD_NAME: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)
+    .default(DEFAULT_FINAL_RESULT_FIELD),
+  CORS_ALLOW_ORIGIN: z.string().max(2048).optional(),
+});
+
+/** The streamer's configuration, from its environment. */
+export interface StreamerConfig {
+  tableName: string;
+  stateMachineArn: string;
+  pollIntervalMs: number;
+  maxPollIntervalMs: number;
+  streamTimeoutMs: number;
+  heartbeatMs: number;
+  longPollMs: number;
+  pageSize: number;
+  deadlineMarginMs: number;
+  finalResultField: string;
+}
+
+/** Parses and validates the environment once (at cold start); throws a readable error. */
+export function loadStreamerConfig(env: NodeJS.ProcessEnv = process.env): StreamerConfig {
+  const r = EnvSchema.safeParse(env);
+  if (!r.success) {
+    throw new Error(
+      `invalid streamer configuration: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  }
+  const e = r.data;
+  return {
+    tableName: e.TABLE_NAME,
+    stateMachineArn: e.STATE_MACHINE_ARN,
+    pollIntervalMs: e.POLL_INTERVAL_MS,
+    maxPollIntervalMs: Math.max(e.MAX_POLL_INTERVAL_MS, e.POLL_INTERVAL_MS),
+    streamTimeoutMs: e.STREAM_TIMEOUT_SECONDS * 1000,
+    heartbeatMs: e.HEARTBEAT_SECONDS * 1000,
+    longPollMs: e.LONG_POLL_SECONDS * 1000,
+    pageSize: e.PAGE_SIZE,
+    deadlineMarginMs: e.DEADLINE_MARGIN_MS,
+    finalResultField: e.FINAL_RESULT_FIELD_NAME,
+  };
+}

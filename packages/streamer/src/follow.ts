@@ -1,0 +1,120 @@
+import { isTerminalType, type ResultRecord, syntheticTimeout } from "@stepstream/results-schema";
+import type { ResultReader } from "./store.js";
+
+/** Why a follow ended. */
+export type EndReason = "terminal" | "deadline" | "timeout" | "aborted" | "caught-up";
+
+/** What `follow` yields. `afterSeq` is always the position after everything yielded so far. */
+export type FollowEvent =
+  | { kind: "records"; records: ResultRecord[]; afterSeq: number }
+  | { kind: "idle"; afterSeq: number }
+  | { kind: "end"; reason: EndReason; afterSeq: number };
+
+export interface FollowOptions {
+  reader: ResultReader;
+  executionArn: string;
+  /** Deliver records with `seq > afterSeq`. -1 = from the beginning. */
+  afterSeq: number;
+  pageSize: number;
+  /** First poll interval after records arrive. */
+  pollIntervalMs: number;
+  /** Poll interval grows ×1.5 per empty poll up to this. */
+  maxPollIntervalMs: number;
+  /** Epoch ms at which to stop cleanly (the Lambda deadline less a margin). */
+  stopAt: number;
+  /** With no new record for this long, end with a synthetic `timeout` record. */
+  idleTimeoutMs: number;
+  /** `false`: end as soon as the log is read to its current end (catch-up reads). Default `true`. */
+  live?: boolean;
+  /** With `live`, end after this long from the start if nothing was delivered (long-poll). */
+  waitLimitMs?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/**
+ * Follows an execution's log from a position, yielding records in offset order, each exactly once.
+ *
+ * Records are delivered only as a contiguous run: the writer's sequence numbers have no gaps, so a
+ * read that shows seq 7 but not seq 6 (possible with eventually consistent reads) stops before 7
+ * and reads again. Expired or invalid records (`record: null`) advance the position unseen. Reading
+ * stops after the terminal record, at `stopAt`, on abort, or with a synthetic timeout record when
+ * nothing new arrives for `idleTimeoutMs`.
+ */
+export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
+  const now = o.now ?? Date.now;
+  const sleep = o.sleep ?? defaultSleep;
+  const live = o.live ?? true;
+  let afterSeq = o.afterSeq;
+  let interval = o.pollIntervalMs;
+  const startedAt = now();
+  let lastProgress = startedAt;
+  for (;;) {
+    if (o.signal?.aborted) {
+      yield { kind: "end", reason: "aborted", afterSeq };
+      return;
+    }
+    const page = await o.reader.readAfter(o.executionArn, afterSeq, o.pageSize);
+    const records: ResultRecord[] = [];
+    let terminal = false;
+    let contiguous = 0;
+    for (const entry of page) {
+      if (entry.seq !== afterSeq + 1) break; // a gap: wait for the missing record
+      afterSeq = entry.seq;
+      contiguous++;
+      if (entry.record) {
+        records.push(entry.record);
+        if (isTerminalType(entry.record.Type)) {
+          terminal = true;
+          break;
+        }
+      }
+    }
+    if (records.length > 0) yield { kind: "records", records, afterSeq };
+    if (terminal) {
+      yield { kind: "end", reason: "terminal", afterSeq };
+      return;
+    }
+    const t = now();
+    if (contiguous > 0) {
+      lastProgress = t;
+      interval = o.pollIntervalMs;
+      if (contiguous === page.length && page.length >= o.pageSize) continue; // more to read right away
+    }
+    if (!live) {
+      yield { kind: "end", reason: "caught-up", afterSeq };
+      return;
+    }
+    if (records.length === 0) yield { kind: "idle", afterSeq };
+    if (t - lastProgress >= o.idleTimeoutMs) {
+      yield { kind: "records", records: [syntheticTimeout(o.executionArn, afterSeq, t - lastProgress)], afterSeq };
+      yield { kind: "end", reason: "timeout", afterSeq };
+      return;
+    }
+    if (o.waitLimitMs !== undefined && t - startedAt >= o.waitLimitMs) {
+      yield { kind: "end", reason: "caught-up", afterSeq };
+      return;
+    }
+    if (t >= o.stopAt) {
+      yield { kind: "end", reason: "deadline", afterSeq };
+      return;
+    }
+    let wait = Math.min(interval, o.stopAt - t, lastProgress + o.idleTimeoutMs - t);
+    if (o.waitLimitMs !== undefined) wait = Math.min(wait, startedAt + o.waitLimitMs - t);
+    await sleep(Math.max(1, wait), o.signal);
+    if (contiguous === 0) interval = Math.min(o.maxPollIntervalMs, Math.round(interval * 1.5));
+  }
+}

@@ -1,0 +1,100 @@
+import {
+  MAX_EXECUTION_ARN_LENGTH,
+  parseExecutionArn,
+  parseReadPosition,
+  type ReadPosition,
+  StepstreamError,
+  stateMachineArnOf,
+} from "@stepstream/results-schema";
+
+/** Read modes of the stream URL. */
+export type LiveMode = "jsonl" | "long-poll" | "sse";
+export const LIVE_MODES: readonly LiveMode[] = ["jsonl", "long-poll", "sse"];
+
+/** A validated stream request. */
+export interface StreamRequest {
+  method: "GET" | "HEAD";
+  executionArn: string;
+  /** `undefined` when the request has no `offset` parameter. */
+  position: ReadPosition | undefined;
+  rawOffset: string | undefined;
+  live: LiveMode | undefined;
+  /** Durable Streams `cursor` echo (opaque to us). */
+  cursor: string | undefined;
+  /** `Last-Event-ID` of an SSE reconnect. */
+  lastEventId: string | undefined;
+}
+
+/** The parts of a Lambda Function URL event (payload format 2.0) the streamer reads. */
+export interface FunctionUrlEvent {
+  rawPath?: string;
+  rawQueryString?: string;
+  headers?: Record<string, string | undefined>;
+  requestContext?: { http?: { method?: string }; requestId?: string };
+}
+
+/** Longest query string accepted (an ARN plus offset and mode fit in well under 1 KiB). */
+export const MAX_QUERY_LENGTH = 2048;
+const KNOWN_PARAMS = new Set(["executionArn", "offset", "live", "cursor"]);
+
+/**
+ * Validates a Function URL request, or throws a `StepstreamError` (mapped to 4xx): method, query
+ * size, parameters given at most once, the ARN well-formed and of this state machine, the offset and
+ * the mode.
+ */
+export function parseStreamRequest(event: FunctionUrlEvent, stateMachineArn: string): StreamRequest {
+  const method = (event.requestContext?.http?.method ?? "GET").toUpperCase();
+  if (method !== "GET" && method !== "HEAD") {
+    throw new StepstreamError("MethodNotAllowed", `method ${method.slice(0, 16)} is not allowed; use GET or HEAD`);
+  }
+  const path = event.rawPath ?? "/";
+  if (path !== "/" && path !== "") throw new StepstreamError("NotFound", "no such path; the stream is at /");
+  const raw = event.rawQueryString ?? "";
+  if (raw.length > MAX_QUERY_LENGTH) {
+    throw new StepstreamError("BadRequest", `query string is longer than ${MAX_QUERY_LENGTH} characters`);
+  }
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(raw);
+  } catch {
+    throw new StepstreamError("BadRequest", "query string is malformed");
+  }
+  const seen = new Set<string>();
+  for (const key of params.keys()) {
+    if (KNOWN_PARAMS.has(key)) {
+      if (seen.has(key)) throw new StepstreamError("BadRequest", `parameter ${key} is given more than once`);
+      seen.add(key);
+    }
+  }
+  const executionArn = params.get("executionArn");
+  if (!executionArn) throw new StepstreamError("BadRequest", "executionArn is required (?executionArn=<url-encoded ARN>)");
+  if (executionArn.length > MAX_EXECUTION_ARN_LENGTH) {
+    throw new StepstreamError("InvalidArn", `executionArn is longer than ${MAX_EXECUTION_ARN_LENGTH} characters`);
+  }
+  parseExecutionArn(executionArn);
+  if (stateMachineArnOf(executionArn) !== stateMachineArn) {
+    throw new StepstreamError("NotFound", "no such execution of this state machine");
+  }
+  const rawOffset = params.get("offset") ?? undefined;
+  const position = rawOffset === undefined ? undefined : parseReadPosition(rawOffset);
+  const rawLive = params.get("live") ?? undefined;
+  if (rawLive !== undefined && !LIVE_MODES.includes(rawLive as LiveMode)) {
+    throw new StepstreamError("BadRequest", `live must be one of ${LIVE_MODES.join(", ")}`);
+  }
+  const headers = event.headers ?? {};
+  const lastEventId = headers["last-event-id"];
+  if (lastEventId !== undefined) parseReadPosition(lastEventId);
+  const cursor = params.get("cursor") ?? undefined;
+  if (cursor !== undefined && !/^[A-Za-z0-9_-]{0,64}$/.test(cursor)) {
+    throw new StepstreamError("BadRequest", "cursor is malformed");
+  }
+  return {
+    method: method as "GET" | "HEAD",
+    executionArn,
+    position,
+    rawOffset,
+    live: rawLive as LiveMode | undefined,
+    cursor,
+    lastEventId,
+  };
+}
