@@ -215,7 +215,7 @@ export function toItem(
   };
   if (input.error) plain.Error = RecordErrorSchema.parse(input.error);
   if (input.type === "final") plain[finalField] = true;
-  const item = marshall(plain, { removeUndefinedValues: true, convertTopLevelContainer: true }) as unknown as Record<
+  const item = marshall(plain, { removeUndefinedValues: true }) as unknown as Record<
     string,
     AttributeValue
   >;

@@ -65,8 +65,12 @@ export function planWorkflow(input: unknown, executionArn: string, defaultWaitSe
   const i = parsed.data;
   const count = i.count ?? 5;
   const concurrency = i.concurrency ?? 1;
-  const waitSeconds = i.stepWaitSeconds ?? defaultWaitSeconds;
-  const stepDurationMs = i.stepDurationMs ?? 0;
+  // The Wait state takes whole seconds; a fractional default (the local stack's
+  // STEPSTREAM_STEP_WAIT_MS) keeps its whole seconds there and its remainder as step work time.
+  const defaultWait = Math.max(0, defaultWaitSeconds);
+  const waitSeconds = i.stepWaitSeconds ?? Math.floor(defaultWait);
+  const remainderMs = i.stepWaitSeconds === undefined ? Math.round((defaultWait - Math.floor(defaultWait)) * 1000) : 0;
+  const stepDurationMs = (i.stepDurationMs ?? 0) + remainderMs;
   const stepJitterMs = i.stepJitterMs ?? 0;
   const failAt = i.failAt ?? -1;
   if (failAt >= count) {

@@ -1,0 +1,296 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { startApiHandler, MAX_START_BODY_BYTES } from "./api.js";
+import { renderWorkflowDefinition } from "./asl.js";
+import { DEVELOPMENT_CREDENTIALS, type LocalCredentials } from "./auth.js";
+import { ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
+import { type FrontEnd, startFrontEnd } from "./front-end.js";
+import { functionUrlHandler } from "./function-url.js";
+import { lambdaContext, loadBundle } from "./lambda-runtime.js";
+import { type ExecutionRecord, startSfn } from "./sfn.js";
+
+/** The repository root (apps/local/dist/… or apps/local/src/… → ../../..). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/** The built Lambda bundles: the very `index.mjs` files zipped for Terraform. */
+export const STEPS_BUNDLE = join(REPO_ROOT, "packages/steps/dist/lambda/index.mjs");
+export const STREAMER_BUNDLE = join(REPO_ROOT, "packages/streamer/dist/lambda/index.mjs");
+/** Default first port: API, then stream URL, DynamoDB, Step Functions on the next ones. */
+export const DEFAULT_PORT = 8750;
+
+export interface StreamerSettings {
+  pollIntervalMs?: number;
+  maxPollIntervalMs?: number;
+  streamTimeoutSeconds?: number;
+  heartbeatSeconds?: number;
+  longPollSeconds?: number;
+  pageSize?: number;
+  deadlineMarginMs?: number;
+  /** The streamer function's timeout (AWS: up to 900 s). Default 900. */
+  functionTimeoutSeconds?: number;
+}
+
+export interface StackOptions {
+  /** First port (`STEPSTREAM_PORT`, default 8750); 0 picks free ports for everything. */
+  port?: number;
+  /** Keep DynamoDB in memory (tests); otherwise on disk in `dataDir`. */
+  memory?: boolean;
+  /** Default `.local/data` in the repository. */
+  dataDir?: string;
+  /** Verify SigV4 on the API and the stream URL. Default true. */
+  auth?: boolean;
+  /** Credentials requests must be signed with. Default: AWS_* environment variables, else the development pair. */
+  credentials?: LocalCredentials;
+  region?: string;
+  /** Simulated step wait (`STEPSTREAM_STEP_WAIT_MS`, default 1000). */
+  stepWaitMs?: number;
+  streamer?: StreamerSettings;
+  resultTtlDays?: number;
+  finalResultFieldName?: string;
+  /** Run every execution twice at once (Express at-least-once), to exercise idempotent writes. */
+  duplicateExecutions?: boolean;
+  /** Browser origins allowed by CORS on both front ends. Default none. */
+  corsOrigins?: string[];
+  /** Where to write the outputs (terraform output -json shape). `null`: do not write. Default `.local/outputs.json`. */
+  outputsFile?: string | null;
+  /** Lambda log level (POWERTOOLS_LOG_LEVEL). Default ERROR. */
+  logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  apiEndpoint: string;
+  streamUrl: string;
+  tableName: string;
+  stateMachineArn: string;
+  stepsFunctionArn: string;
+  region: string;
+  account: string;
+  /** Credentials the front ends accept (`null` when auth is off). */
+  credentials: LocalCredentials | null;
+  credentialsSource: "environment" | "development pair" | "options" | "none";
+  dynamoEndpoint: string;
+  sfnEndpoint: string;
+  /** DynamoDB requests by operation, counted at the emulator's front door. */
+  dynamoCounts: OperationCounts;
+  executions: Map<string, ExecutionRecord>;
+  /** The outputs, in the shape of `terraform output -json`. */
+  outputs: Record<string, { value: unknown; type: unknown; sensitive: boolean }>;
+  /** Resolves when every execution started so far has ended. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function envCredentials(): LocalCredentials | undefined {
+  const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token } = process.env;
+  if (!id || !secret) return undefined;
+  return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
+}
+
+/**
+ * Starts the embedded stack: DynamoDB emulator, the Express state machine on an ASL interpreter with
+ * its `lambda:invoke` tasks wired to the built step bundle, the start API and the streaming Function
+ * URL running the built streamer bundle. The bundles reach the emulators only through the AWS SDK's
+ * endpoint variables (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SFN`).
+ *
+ * One stack per process: the Lambda bundles read `process.env`, as they do on Lambda.
+ *
+ * @example
+ * ```ts
+ * const stack = await startStack({ memory: true, port: 0, outputsFile: null });
+ * // POST stack.apiEndpoint, GET the returned completeLambdaResultURL …
+ * await stack.close();
+ * ```
+ */
+export async function startStack(options: StackOptions = {}): Promise<LocalStack> {
+  const log = options.log;
+  // Node 20 is what these machines have; the SDK's notice about Node 22 is known and not actionable here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
+  const account = "000000000000";
+  const prefix = "stepstream-local";
+  const tableName = `${prefix}-results`;
+  const auth = options.auth ?? true;
+  const fromEnv = envCredentials();
+  const credentials = options.credentials ?? fromEnv ?? DEVELOPMENT_CREDENTIALS;
+  const credentialsSource = !auth ? "none" : options.credentials ? "options" : fromEnv ? "environment" : "development pair";
+  const basePort = options.port ?? Number(process.env.STEPSTREAM_PORT ?? DEFAULT_PORT);
+  if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65530) {
+    throw new Error(`STEPSTREAM_PORT must be a port number (0-65530), got ${process.env.STEPSTREAM_PORT}`);
+  }
+  const portAt = (k: number) => (basePort === 0 ? 0 : basePort + k);
+  const stepWaitMs = options.stepWaitMs ?? Number(process.env.STEPSTREAM_STEP_WAIT_MS ?? 1000);
+  if (!Number.isFinite(stepWaitMs) || stepWaitMs < 0 || stepWaitMs > 60_000) {
+    throw new Error(`STEPSTREAM_STEP_WAIT_MS must be 0..60000, got ${process.env.STEPSTREAM_STEP_WAIT_MS}`);
+  }
+  const s = options.streamer ?? {};
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+
+  try {
+    // 1. DynamoDB.
+    let dataDir: string | undefined;
+    if (!options.memory) {
+      dataDir = options.dataDir ?? join(REPO_ROOT, ".local/data");
+      mkdirSync(dataDir, { recursive: true });
+    }
+    const dynamo = await startDynamo({ port: portAt(2), ...(dataDir ? { path: dataDir } : {}) });
+    closers.push(dynamo.close);
+
+    // 2. The environment the Lambda runtime would give the functions.
+    Object.assign(process.env, {
+      AWS_REGION: region,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      ...(process.env.AWS_ACCESS_KEY_ID ? {} : { AWS_ACCESS_KEY_ID: credentials.accessKeyId }),
+      ...(process.env.AWS_SECRET_ACCESS_KEY ? {} : { AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey }),
+    });
+    const ddb = new DynamoDBClient({ region });
+    await ensureResultsTable(ddb, tableName);
+    ddb.destroy();
+
+    const stateMachineName = prefix;
+    const stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${stateMachineName}`;
+    const stepsFunctionName = `${prefix}-steps`;
+    const stepsFunctionArn = `arn:aws:lambda:${region}:${account}:function:${stepsFunctionName}`;
+    const common = {
+      TABLE_NAME: tableName,
+      FINAL_RESULT_FIELD_NAME: options.finalResultFieldName ?? "FinalResult",
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? "ERROR",
+    };
+    const stepsHandler = await loadBundle<(event: unknown, context: unknown) => Promise<unknown>>(STEPS_BUNDLE, {
+      ...common,
+      RESULT_TTL_DAYS: String(options.resultTtlDays ?? 7),
+    });
+    const streamerEnv: Record<string, string> = { ...common, STATE_MACHINE_ARN: stateMachineArn };
+    const put = (k: string, v: number | undefined) => {
+      if (v !== undefined) streamerEnv[k] = String(v);
+    };
+    put("POLL_INTERVAL_MS", s.pollIntervalMs);
+    put("MAX_POLL_INTERVAL_MS", s.maxPollIntervalMs);
+    put("STREAM_TIMEOUT_SECONDS", s.streamTimeoutSeconds);
+    put("HEARTBEAT_SECONDS", s.heartbeatSeconds);
+    put("LONG_POLL_SECONDS", s.longPollSeconds);
+    put("PAGE_SIZE", s.pageSize);
+    put("DEADLINE_MARGIN_MS", s.deadlineMarginMs);
+    for (const k of ["POLL_INTERVAL_MS", "MAX_POLL_INTERVAL_MS", "STREAM_TIMEOUT_SECONDS", "HEARTBEAT_SECONDS", "LONG_POLL_SECONDS", "PAGE_SIZE", "DEADLINE_MARGIN_MS"]) {
+      if (!(k in streamerEnv)) delete process.env[k];
+    }
+    const streamerHandler = await loadBundle<(e: unknown, r: Writable, c: unknown) => Promise<void>>(
+      STREAMER_BUNDLE,
+      streamerEnv,
+    );
+
+    // 3. Step Functions, running the one ASL template with the same variables Terraform passes.
+    const definition = renderWorkflowDefinition({ stepsFunctionArn, stepWaitSeconds: stepWaitMs / 1000 });
+    const sfn = await startSfn({
+      port: portAt(3),
+      region,
+      account,
+      stateMachineName,
+      definition,
+      duplicateExecutions: options.duplicateExecutions ?? false,
+      ...(log ? { log } : {}),
+      invoke: async (functionName, payload) => {
+        if (functionName !== stepsFunctionArn && functionName !== stepsFunctionName) {
+          throw Object.assign(new Error(`Function not found: ${functionName}`), { name: "Lambda.ResourceNotFoundException" });
+        }
+        return stepsHandler(payload, lambdaContext(stepsFunctionName, region, account, 60_000));
+      },
+    });
+    closers.push(sfn.close);
+    process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
+
+    // 4. The streaming Function URL and the start API.
+    const cors = options.corsOrigins ?? [];
+    const authFor = (service: "execute-api" | "lambda") => (auth ? { credentials, region, service } : null);
+    const stream: FrontEnd = await startFrontEnd({
+      port: portAt(1),
+      auth: authFor("lambda"),
+      corsOrigins: cors,
+      corsMethods: "GET, HEAD",
+      corsExposeHeaders: "stream-next-offset,stream-up-to-date,stream-cursor,stream-closed,etag",
+      bodyLimit: 64 * 1024,
+      ...(log ? { log } : {}),
+      handle: functionUrlHandler({
+        handler: streamerHandler,
+        functionName: `${prefix}-streamer`,
+        region,
+        account,
+        timeoutMs: (s.functionTimeoutSeconds ?? 900) * 1000,
+        ...(log ? { log } : {}),
+      }),
+    });
+    closers.push(stream.close);
+    const sfnClient = new SFNClient({ region });
+    closers.push(async () => sfnClient.destroy());
+    const api: FrontEnd = await startFrontEnd({
+      port: portAt(0),
+      auth: authFor("execute-api"),
+      corsOrigins: cors,
+      corsMethods: "POST",
+      bodyLimit: MAX_START_BODY_BYTES,
+      ...(log ? { log } : {}),
+      handle: startApiHandler({
+        sfn: sfnClient,
+        stateMachineArn: sfn.stateMachineArn,
+        streamUrl: stream.url,
+        defaultStepWaitSeconds: stepWaitMs / 1000,
+      }),
+    });
+    closers.push(api.close);
+
+    const clientConfig = {
+      apiEndpoint: api.url,
+      streamUrl: stream.url,
+      region,
+      tableName,
+      stateMachineArn,
+      apiAuthorization: auth ? "AWS_IAM" : "NONE",
+    };
+    const out = (value: unknown, sensitive = false) => ({ sensitive, type: typeof value === "string" ? "string" : ["object", {}], value });
+    const outputs: LocalStack["outputs"] = {
+      api_endpoint: out(api.url),
+      stream_url: out(stream.url),
+      table_name: out(tableName),
+      state_machine_arn: out(stateMachineArn),
+      client_config: out(clientConfig),
+      dynamodb_endpoint: out(dynamo.endpoint),
+      sfn_endpoint: out(sfn.endpoint),
+      ...(auth && credentialsSource === "development pair" ? { local_credentials: out(DEVELOPMENT_CREDENTIALS, true) } : {}),
+    };
+    const outputsFile = options.outputsFile === undefined ? join(REPO_ROOT, ".local/outputs.json") : options.outputsFile;
+    if (outputsFile) {
+      mkdirSync(dirname(outputsFile), { recursive: true });
+      writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
+      writeFileSync(join(dirname(outputsFile), "workflow.asl.json"), definition);
+    }
+
+    return {
+      apiEndpoint: api.url,
+      streamUrl: stream.url,
+      tableName,
+      stateMachineArn,
+      stepsFunctionArn,
+      region,
+      account,
+      credentials: auth ? credentials : null,
+      credentialsSource,
+      dynamoEndpoint: dynamo.endpoint,
+      sfnEndpoint: sfn.endpoint,
+      dynamoCounts: dynamo.counts,
+      executions: sfn.executions,
+      outputs,
+      idle: sfn.idle,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
