@@ -1,0 +1,63 @@
+# stepstream: every command a user needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PNPM_VERSION := 10.34.8
+export TURBO_TELEMETRY_DISABLED := 1
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
+TF := terraform -chdir=infra
+TF_PLUGIN_DIR := /opt/tf-plugins
+TF_INIT_FLAGS := $(if $(wildcard $(TF_PLUGIN_DIR)),-plugin-dir=$(TF_PLUGIN_DIR),)
+
+.PHONY: help install build test test-unit lint format demo local bench bench-quick deploy destroy outputs smoke clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+node_modules/.modules.yaml: package.json pnpm-lock.yaml pnpm-workspace.yaml $(wildcard packages/*/package.json apps/*/package.json infra/package.json bench/package.json)
+	@command -v pnpm >/dev/null 2>&1 && pnpm --version | grep -qx '$(PNPM_VERSION)' || { echo "installing pnpm $(PNPM_VERSION) with npm"; npm install -g pnpm@$(PNPM_VERSION); }
+	pnpm install --frozen-lockfile
+	@touch $@
+
+install: node_modules/.modules.yaml ## install dependencies (pnpm via npm if missing)
+
+build: install ## build every package and the Lambda zips Terraform deploys
+	pnpm exec turbo run build
+
+test: install ## unit, integration, contract and browser tests, and the offline Terraform checks
+	pnpm exec turbo run test --concurrency=1
+	bash infra/scripts/check.sh
+
+lint: install ## Biome (format + lint) and TypeScript type checks
+	pnpm exec biome check .
+	pnpm exec turbo run typecheck
+
+format: install ## format the code with Biome
+	pnpm exec biome check --write .
+
+demo: build ## start the local stack, run one workflow, stream it to the terminal, stop
+	node scripts/demo.mjs
+
+local: build ## run the local stack in the foreground (Ctrl-C stops it)
+	node apps/local/dist/main.js $(ARGS)
+
+bench: build ## benchmark ours vs the AWS sample's polling (writes bench/results)
+	node bench/dist/main.js $(ARGS)
+
+bench-quick: build ## the benchmark in under 2 minutes
+	node bench/dist/main.js --quick $(ARGS)
+
+deploy: build ## build, then terraform init + apply in infra/
+	$(TF) init $(TF_INIT_FLAGS)
+	$(TF) apply $(ARGS)
+
+outputs: ## print the deployed stack's outputs
+	$(TF) output
+
+destroy: ## tear the deployed stack down
+	$(TF) destroy $(ARGS)
+
+smoke: build ## run one workflow on the deployed AWS stack (needs AWS credentials)
+	node infra/scripts/smoke.mjs
+
+clean: ## remove build output and local data
+	rm -rf .local node_modules/.cache packages/*/dist apps/*/dist bench/dist .turbo */*/.turbo

@@ -1,0 +1,132 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  fromItem,
+  itemSize,
+  MAX_ITEM_BYTES,
+  parseExecutionArn,
+  parseRecord,
+  recordJsonSchema,
+  StepstreamError,
+  stateMachineArnOf,
+  TABLE_SCHEMA,
+  terminalStatusOf,
+  toItem,
+} from "../../src/index.js";
+
+const ARN = "arn:aws:states:us-east-1:123456789012:express:stepstream:run-1:0f8e2b7c-1d2e-4c5f-9a8b-7c6d5e4f3a2b";
+
+const base = { executionArn: ARN, recordKey: "result-0", type: "result" as const, seq: 3, timestamp: 1_700_000_000_000, expiresAt: 2_000_000_000 };
+
+describe("record codec", () => {
+  it("writes the table's keys and reads back the same record", () => {
+    // Act
+    const item = toItem({ ...base, result: { text: "hello", n: [1, 2, 3] } });
+    const stored = fromItem(item, 1_800_000_000);
+    // Assess
+    expect(item[TABLE_SCHEMA.partitionKey]).toEqual({ S: ARN });
+    expect(item[TABLE_SCHEMA.sortKey]).toEqual({ N: "3" });
+    expect(item[TABLE_SCHEMA.ttlAttribute]).toEqual({ N: "2000000000" });
+    expect(stored?.seq).toBe(3);
+    expect(stored?.record).toEqual({
+      ExecutionArn: ARN,
+      Offset: "0000000000000003",
+      Type: "result",
+      RecordKey: "result-0",
+      Result: { text: "hello", n: [1, 2, 3] },
+      ResultTimestamp: 1_700_000_000_000,
+    });
+  });
+
+  it("marks the final record with FinalResult: true, or the configured field name", () => {
+    const standard = fromItem(toItem({ ...base, type: "final", result: "done" }), 0);
+    const renamed = fromItem(toItem({ ...base, type: "final", result: "done" }, { finalResultField: "IsLast" }), 0, {
+      finalResultField: "IsLast",
+    });
+    expect(standard?.record.FinalResult).toBe(true);
+    expect((renamed?.record as Record<string, unknown>).IsLast).toBe(true);
+    expect(terminalStatusOf("final")).toBe("succeeded");
+    expect(terminalStatusOf("error")).toBe("failed");
+    expect(terminalStatusOf("timeout")).toBe("timedOut");
+    expect(terminalStatusOf("result")).toBeUndefined();
+  });
+
+  it("never returns an expired record", () => {
+    const item = toItem({ ...base, expiresAt: 1000 });
+    expect(fromItem(item, 1000)).toBeNull();
+    expect(fromItem(item, 999)).not.toBeNull();
+  });
+
+  it.each([
+    ["a function", () => 1],
+    ["a bigint", 10n],
+    ["NaN", Number.NaN],
+    ["Infinity", Number.POSITIVE_INFINITY],
+    ["a Date", new Date(0)],
+    ["a Map", new Map()],
+    ["a symbol", Symbol("x")],
+  ])("rejects %s as a result before writing", (_name, value) => {
+    expect(() => toItem({ ...base, result: { nested: [value] } })).toThrow(StepstreamError);
+  });
+
+  it("rejects a cyclic result", () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => toItem({ ...base, result: cyclic })).toThrow(/cycle/);
+  });
+
+  it("rejects a record over DynamoDB's 400 KB item limit with RecordTooLarge", () => {
+    const big = "x".repeat(MAX_ITEM_BYTES);
+    try {
+      toItem({ ...base, result: big });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as StepstreamError).code).toBe("RecordTooLarge");
+    }
+    const fits = toItem({ ...base, result: "x".repeat(MAX_ITEM_BYTES - 1000) });
+    expect(itemSize(fits)).toBeLessThanOrEqual(MAX_ITEM_BYTES);
+  });
+
+  it("rejects an invalid ARN or key before writing", () => {
+    expect(() => toItem({ ...base, executionArn: "arn:aws:states:us-east-1:1:express:a:b:c" })).toThrow(StepstreamError);
+    expect(() => toItem({ ...base, recordKey: "" })).toThrow(StepstreamError);
+  });
+
+  it("validates records on read", () => {
+    expect(() => parseRecord({ ExecutionArn: ARN, Offset: "12", Type: "result", RecordKey: "k", Result: 1, ResultTimestamp: 1 })).toThrow(
+      /Offset/,
+    );
+    expect(() => parseRecord({ ExecutionArn: ARN, Offset: "0000000000000001", Type: "other", RecordKey: "k", ResultTimestamp: 1 })).toThrow(
+      /Type/,
+    );
+  });
+});
+
+describe("execution ARNs", () => {
+  it("parses an Express execution ARN and derives its state machine", () => {
+    const p = parseExecutionArn(ARN);
+    expect(p).toMatchObject({ region: "us-east-1", account: "123456789012", kind: "express", stateMachineName: "stepstream", executionName: "run-1" });
+    expect(stateMachineArnOf(ARN)).toBe("arn:aws:states:us-east-1:123456789012:stateMachine:stepstream");
+  });
+
+  it.each([
+    "",
+    "arn:aws:states:us-east-1:123456789012:stateMachine:stepstream",
+    "arn:aws:lambda:us-east-1:123456789012:function:x",
+    "arn:aws:states:us-east-1:123456789012:express:../etc:passwd:x",
+    `arn:aws:states:us-east-1:123456789012:express:${"a".repeat(300)}:b:c`,
+    "arn:aws:states:us-east-1:123456789012:express:sm:name' OR 1=1:x",
+  ])("rejects %j", (arn) => {
+    expect(() => parseExecutionArn(arn)).toThrow(StepstreamError);
+  });
+});
+
+describe("JSON Schema", () => {
+  it("is generated from the same definition and requires the sample's fields", () => {
+    const schema = recordJsonSchema() as { required: string[]; properties: Record<string, unknown> };
+    expect(schema.required).toEqual(expect.arrayContaining(["ExecutionArn", "Offset", "Type", "RecordKey", "ResultTimestamp"]));
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["Result", "Error"]));
+    const written = JSON.parse(readFileSync(new URL("../../dist/record.schema.json", import.meta.url), "utf8"));
+    expect(written).toEqual(schema);
+  });
+});
