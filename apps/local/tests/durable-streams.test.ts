@@ -1,5 +1,5 @@
-import { DurableStream, DurableStreamError, stream } from "@durable-streams/client";
-import { type Credentials, signRequest, StepstreamClient } from "@stepstream/client";
+import { DurableStream, DurableStreamError, FetchError, stream } from "@durable-streams/client";
+import { type Credentials, StepstreamClient, signRequest } from "@stepstream/client";
 import type { ResultRecord } from "@stepstream/results-schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startStack } from "../src/index.js";
@@ -17,7 +17,15 @@ beforeAll(async () => {
     port: 0,
     outputsFile: null,
     stepWaitMs: 0,
-    streamer: { pollIntervalMs: 20, maxPollIntervalMs: 100, longPollSeconds: 2, heartbeatSeconds: 1 },
+    // A short function timeout, so that an SSE connection ends (cleanly, before the deadline) every 3 s.
+    streamer: {
+      pollIntervalMs: 20,
+      maxPollIntervalMs: 100,
+      longPollSeconds: 2,
+      heartbeatSeconds: 1,
+      functionTimeoutSeconds: 4,
+      deadlineMarginMs: 1000,
+    },
   });
   if (!stack.credentials) throw new Error("the stack should verify SigV4");
   credentials = stack.credentials;
@@ -36,7 +44,14 @@ function signedFetch(seen: URL[]): typeof fetch {
     new Headers(init?.headers).forEach((value, key) => {
       headers[key] = value;
     });
-    const signed = await signRequest({ url, method, headers, service: "lambda", region: stack.region, credentials });
+    const signed = await signRequest({
+      url,
+      method,
+      headers,
+      service: "lambda",
+      region: stack.region,
+      credentials,
+    });
     seen.push(url);
     return fetch(url, { ...init, method, headers: { ...headers, ...signed } });
   };
@@ -55,7 +70,8 @@ async function startRun(input: { count: number; stepDurationMs: number }) {
 function retryNotFoundFor(ms: number) {
   const until = Date.now() + ms;
   return async (error: Error) => {
-    const notFound = error instanceof DurableStreamError ? error.status === 404 : /404/.test(String(error));
+    const notFound =
+      (error instanceof FetchError || error instanceof DurableStreamError) && error.status === 404;
     if (!notFound || Date.now() > until) return undefined;
     await new Promise((r) => setTimeout(r, 25));
     return {};
@@ -91,7 +107,7 @@ function assertWholeRun(records: ResultRecord[], executionArn: string): void {
 describe("@durable-streams/client against the stream URL", () => {
   it("reads a running execution start to end in long-poll mode, ending closed", async () => {
     // Prepare
-    const run = await startRun({ count: 5, stepDurationMs: 250 });
+    const run = await startRun({ count: 5, stepDurationMs: 400 });
     const seen: URL[] = [];
 
     // Act
@@ -108,7 +124,7 @@ describe("@durable-streams/client against the stream URL", () => {
 
   it("reads a running execution start to end in SSE mode, ending closed", async () => {
     // Prepare
-    const run = await startRun({ count: 5, stepDurationMs: 250 });
+    const run = await startRun({ count: 5, stepDurationMs: 400 });
     const seen: URL[] = [];
 
     // Act
@@ -121,6 +137,24 @@ describe("@durable-streams/client against the stream URL", () => {
     const sse = seen.filter((u) => u.searchParams.get("live") === "sse");
     expect(sse.length).toBeGreaterThanOrEqual(1);
     expect(seen.some((u) => u.searchParams.get("live") === "long-poll")).toBe(false);
+  });
+
+  it("resumes an SSE read across the server's clean closes before the Lambda deadline", async () => {
+    // Prepare
+    const run = await startRun({ count: 5, stepDurationMs: 1500 });
+    const seen: URL[] = [];
+
+    // Act
+    const out = await readAll(run.completeLambdaResultURL, "sse", seen);
+
+    // Assess
+    assertWholeRun(out.records, run.executionArn);
+    expect(out.closed).toBe(true);
+    const sse = seen
+      .filter((u) => u.searchParams.get("live") === "sse")
+      .map((u) => u.searchParams.get("offset"));
+    expect(sse.length).toBeGreaterThanOrEqual(2);
+    expect([...sse].sort()).toEqual(sse); // each reconnect resumes from the last control event's offset
   });
 
   it("replays a finished execution in full with a fresh reader, and HEAD reports it closed", async () => {
