@@ -3,6 +3,7 @@ import {
   isTerminalType,
   parseRecord,
   type ResultRecord,
+  NOW_OFFSET,
   START_OFFSET,
   type TerminalStatus,
   terminalStatusOf,
@@ -81,6 +82,8 @@ export interface ExecutionStream extends AsyncIterable<ResultRecord> {
   /** Resolves when the terminal record arrives; rejects on a non-retryable error or abort. */
   readonly outcome: Promise<StreamOutcome>;
 }
+
+const OFFSET_RE = /^\d{16}$/;
 
 function envCredentials(): Credentials | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -283,11 +286,15 @@ class LiveStream implements ExecutionStream {
             throw Object.assign(err, { retryable: true });
           }
           if (!res.body) throw new StepstreamClientError("Protocol", "stream response has no body");
+          // `now` is resolved by the server: resume from where this response started, not from `now`.
+          const start = res.headers.get("stream-next-offset");
+          if (this.last === NOW_OFFSET && start) this.last = start;
           for await (const line of lines(res.body)) {
             if (!line.trim()) continue; // heartbeat
             const record = parseRecord(JSON.parse(line));
             const terminal = isTerminalType(record.Type);
-            if (!(record.Synthetic && terminal) && record.Offset <= this.last && this.last !== START_OFFSET) continue;
+            const seen = OFFSET_RE.test(this.last) && record.Offset <= this.last;
+            if (seen && !(record.Synthetic && terminal)) continue;
             if (!record.Synthetic) this.last = record.Offset;
             progressed = true;
             failures = 0;

@@ -1,3 +1,4 @@
+import { offsetAfter } from "@stepstream/results-schema";
 import type { StreamerConfig } from "./config.js";
 import { follow } from "./follow.js";
 import type { StreamRequest } from "./request.js";
@@ -26,6 +27,8 @@ export async function serveJsonl(
   const afterSeq = position.kind === "now" ? await reader.headSeq(req.executionArn) : position.seq;
   sink.open(200, {
     "content-type": JSONL_CONTENT_TYPE,
+    // Where this response starts: resolves `now` for a client that must resume before any record.
+    "stream-next-offset": offsetAfter(afterSeq),
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
   });

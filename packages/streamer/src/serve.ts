@@ -43,7 +43,7 @@ export async function serve(
   try {
     const req = parseStreamRequest(event, cfg.stateMachineArn);
     executionArn = req.executionArn;
-    if (req.position === undefined && req.live === undefined) {
+    if (req.position === undefined && req.live === undefined && req.method === "GET") {
       const r = await serveJsonl(req, cfg, reader, tracked, stopAt, signal);
       return { status: "ok", executionArn, mode: "jsonl-default", ...r };
     }

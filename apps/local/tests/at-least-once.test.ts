@@ -1,0 +1,140 @@
+import { DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import type { ResultRecord } from "@stepstream/client";
+import { encodeOffset, TABLE_SCHEMA, toItem } from "@stepstream/results-schema";
+import { putResult } from "@stepstream/steps";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startStack } from "../src/index.js";
+import { clientOf, expectedResults, readLines, startRun } from "./support.js";
+
+// Express workflows are at-least-once: this stack runs EVERY execution twice, concurrently, with the
+// same ARN, and its streamer gives up on silent executions after 2 s.
+
+let stack: LocalStack;
+let ddb: DynamoDBClient;
+beforeAll(async () => {
+  stack = await startStack({
+    memory: true,
+    port: 0,
+    outputsFile: null,
+    stepWaitMs: 0,
+    duplicateExecutions: true,
+    streamer: { streamTimeoutSeconds: 2 },
+  });
+  ddb = new DynamoDBClient({ region: stack.region, endpoint: stack.dynamoEndpoint });
+});
+afterAll(async () => {
+  ddb?.destroy();
+  await stack?.close();
+});
+
+const fakeArn = (name: string) => `arn:aws:states:${stack.region}:${stack.account}:express:stepstream-local:${name}:00000000-0000-0000-0000-000000000000`;
+
+async function storedItems(executionArn: string) {
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: stack.tableName,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
+      ExpressionAttributeValues: { ":pk": { S: executionArn } },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items ?? [];
+}
+
+describe("at-least-once executions", () => {
+  it("an execution delivered twice (every step runs twice, concurrently) still writes each record once", async () => {
+    // Act
+    const runs = await Promise.all(Array.from({ length: 5 }, () => startRun(stack, { count: 6, concurrency: 3, stepWaitSeconds: 0, stepJitterMs: 30 })));
+    const streams = await Promise.all(runs.map((wf) => readLines(stack, wf.completeLambdaResultURL)));
+    await stack.idle();
+    // Assess: the stream and the table hold exactly one record per step, dense offsets, one terminal.
+    for (const [i, wf] of runs.entries()) {
+      const lines = streams[i] as ResultRecord[];
+      expect(lines.map((l) => l.Offset)).toEqual([0, 1, 2, 3, 4, 5].map(encodeOffset));
+      expect([...lines.map((l) => l.Result)].sort()).toEqual(expectedResults(6).sort());
+      expect(lines.at(-1)?.Result).toBe("This is simulated result 5");
+      const items = await storedItems(wf.executionArn);
+      expect(items).toHaveLength(6);
+      expect(items.filter((x) => x.Type?.S !== "result")).toHaveLength(1);
+    }
+  });
+
+  it("a failing execution delivered twice ends with exactly one failed record", async () => {
+    const wf = await startRun(stack, { count: 4, failAt: 2, stepWaitSeconds: 0 });
+    const s = clientOf(stack).stream(wf.executionArn);
+    for await (const _ of s) {
+      // drain
+    }
+    expect((await s.outcome).status).toBe("failed");
+    await stack.idle();
+    const items = await storedItems(wf.executionArn);
+    expect(items.filter((x) => x.Type?.S === "error")).toHaveLength(1);
+    expect(items.filter((x) => x.Type?.S === "result")).toHaveLength(2);
+  });
+
+  it("putResult called twice with the same key writes one record and reports the duplicate", async () => {
+    const executionArn = fakeArn("twice");
+    const config = { tableName: stack.tableName, resultTtlDays: 1, client: ddb };
+    const first = await putResult({ executionArn, recordKey: "step-a", result: { n: 1 } }, config);
+    const second = await putResult({ executionArn, recordKey: "step-a", result: { n: 2 } }, config);
+    expect(first).toEqual({ offset: encodeOffset(0), duplicate: false });
+    expect(second).toEqual({ offset: encodeOffset(0), duplicate: true });
+    const items = await storedItems(executionArn);
+    expect(items).toHaveLength(1);
+    expect(items[0]?.Result).toEqual({ M: { n: { N: "1" } } });
+  });
+
+  it("nothing can be appended after the terminal record", async () => {
+    const executionArn = fakeArn("closed");
+    const config = { tableName: stack.tableName, resultTtlDays: 1, client: ddb };
+    await putResult({ executionArn, recordKey: "only", result: 1, type: "final" }, config);
+    await expect(putResult({ executionArn, recordKey: "late", result: 2 }, config)).rejects.toMatchObject({ code: "StreamClosed" });
+    // …but a retry of a step already written is still answered as its duplicate.
+    await expect(putResult({ executionArn, recordKey: "only", result: 1, type: "final" }, config)).resolves.toMatchObject({ duplicate: true });
+  });
+});
+
+describe("reader deadlines and retention", () => {
+  it("a stream for an execution that writes nothing ends with a clear timeout record after stream_timeout_seconds", async () => {
+    const started = Date.now();
+    const s = clientOf(stack).stream(fakeArn("silent"));
+    const got = [];
+    for await (const r of s) got.push(r);
+    const outcome = await s.outcome;
+    expect(got).toEqual([]);
+    expect(outcome.status).toBe("timedOut");
+    expect(outcome.terminal).toMatchObject({ Type: "timeout", Synthetic: true, Error: { Error: "StreamTimeout" } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("the default JSON Lines stream ends with the timeout record too", async () => {
+    const url = `${stack.streamUrl}?executionArn=${encodeURIComponent(fakeArn("silent-raw"))}`;
+    const lines = await readLines(stack, url);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ Type: "timeout", Synthetic: true });
+  });
+
+  it("never returns an expired record, even though the emulator (like DynamoDB, for a while) still holds it", async () => {
+    // Prepare: seq 0 expired an hour ago, seq 1 is live and final.
+    const executionArn = fakeArn("expiring");
+    const now = Date.now();
+    const nowSec = Math.floor(now / 1000);
+    for (const [seq, expiresAt, type] of [
+      [0, nowSec - 3600, "result"],
+      [1, nowSec + 3600, "final"],
+    ] as const) {
+      await ddb.send(
+        new PutItemCommand({
+          TableName: stack.tableName,
+          Item: toItem({ executionArn, recordKey: `k${seq}`, type, result: `r${seq}`, seq, timestamp: now, expiresAt }),
+        }),
+      );
+    }
+    // Act
+    const lines = await readLines(stack, `${stack.streamUrl}?executionArn=${encodeURIComponent(executionArn)}`);
+    // Assess
+    expect((await storedItems(executionArn)).length).toBe(2);
+    expect(lines.map((l) => l.Result)).toEqual(["r1"]);
+  });
+});

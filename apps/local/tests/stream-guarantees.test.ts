@@ -1,0 +1,184 @@
+import type { ResultRecord } from "@stepstream/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startStack } from "../src/index.js";
+import { clientOf, expectedResults, readLines, seeded, startCuttingProxy, startRun } from "./support.js";
+
+// Issue 3: exactly once, in order, resumable, never hanging — on the real local stack.
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startStack({ memory: true, port: 0, outputsFile: null, stepWaitMs: 0 });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const dense = (records: ResultRecord[]) => records.map((r) => r.Offset).every((o, i) => Number(o) === i);
+
+describe("many concurrent executions, several readers each", () => {
+  it("50 executions × concurrency 5 with random step durations: 3 readers each (one cut off and resumed) see every record once, in order", async () => {
+    // Prepare
+    const rand = seeded(20261126);
+    const client = clientOf(stack);
+    const count = 8;
+    const runs = await Promise.all(
+      Array.from({ length: 50 }, () => startRun(stack, { count, concurrency: 5, stepWaitSeconds: 0, stepDurationMs: 5, stepJitterMs: 60 })),
+    );
+    // Act
+    const results = await Promise.all(
+      runs.map(async (wf) => {
+        const full = async () => {
+          const s = client.stream(wf.executionArn);
+          const out: ResultRecord[] = [];
+          for await (const r of s) out.push(r);
+          return { records: out, status: (await s.outcome).status };
+        };
+        const raw = readLines(stack, wf.completeLambdaResultURL);
+        const cutAt = 1 + Math.floor(rand() * (count - 1));
+        const resumed = (async () => {
+          const ac = new AbortController();
+          const first = client.stream(wf.executionArn, { signal: ac.signal });
+          const got: ResultRecord[] = [];
+          try {
+            for await (const r of first) {
+              got.push(r);
+              if (got.length === cutAt) ac.abort();
+            }
+          } catch (err) {
+            expect((err as { code?: string }).code).toBe("Aborted");
+          }
+          const rest = client.stream(wf.executionArn, { from: first.offset });
+          for await (const r of rest) got.push(r);
+          return { records: got, status: (await rest.outcome).status, cutAt };
+        })();
+        const [a, b, c] = await Promise.all([full(), raw, resumed]);
+        return { wf, a, b, c };
+      }),
+    );
+    // Assess
+    for (const { wf, a, b, c } of results) {
+      expect(a.status).toBe("succeeded");
+      expect(a.records).toHaveLength(count);
+      expect(dense(a.records)).toBe(true);
+      expect(a.records.every((r) => r.ExecutionArn === wf.executionArn)).toBe(true);
+      expect(new Set(a.records.map((r) => r.Result)).size).toBe(count);
+      expect(a.records.at(-1)?.Result).toBe(`This is simulated result ${count - 1}`);
+      expect(a.records.at(-1)?.FinalResult).toBe(true);
+      expect(b).toEqual(a.records);
+      expect(c.records).toEqual(a.records);
+      expect(c.status).toBe("succeeded");
+    }
+  });
+
+  it("the client resumes by itself from the last offset when the connection drops mid-stream", async () => {
+    // Prepare: every connection through the proxy is cut after 200-900 bytes of response.
+    const rand = seeded(7);
+    const proxy = await startCuttingProxy(stack.streamUrl, () => 200 + Math.floor(rand() * 700));
+    const client = clientOf(stack, proxy.url);
+    try {
+      const runs = await Promise.all(Array.from({ length: 5 }, () => startRun(stack, { count: 10, concurrency: 3, stepWaitSeconds: 0, stepJitterMs: 30 })));
+      // Act
+      const results = await Promise.all(
+        runs.map(async (wf) => {
+          const reconnects: string[] = [];
+          const s = client.stream(wf.executionArn, { onReconnect: (o) => reconnects.push(o) });
+          const got: ResultRecord[] = [];
+          for await (const r of s) got.push(r);
+          return { got, reconnects, outcome: await s.outcome };
+        }),
+      );
+      // Assess
+      for (const r of results) {
+        expect(r.got).toHaveLength(10);
+        expect(dense(r.got)).toBe(true);
+        expect(r.outcome.status).toBe("succeeded");
+        expect(r.reconnects.length).toBeGreaterThan(0);
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("terminal records", () => {
+  it("a failing step ends every reader's stream with one failed record, promptly (within one poll interval)", async () => {
+    // Prepare
+    const client = clientOf(stack);
+    const wf = await startRun(stack, { count: 5, concurrency: 1, stepWaitSeconds: 1, failAt: 1 });
+    // Act
+    const readers = await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const s = client.stream(wf.executionArn);
+        const got: ResultRecord[] = [];
+        for await (const r of s) got.push(r);
+        const outcome = await s.outcome;
+        return { got, outcome, receivedAt: Date.now() };
+      }),
+    );
+    // Assess: the default maximum poll interval is 500 ms; allow scheduling slack on a busy machine.
+    for (const r of readers) {
+      expect(r.got.map((x) => x.Result)).toEqual(expectedResults(1));
+      expect(r.outcome.status).toBe("failed");
+      expect(r.outcome.error?.Error).toBe("SimulatedStepFailure");
+      expect(r.receivedAt - r.outcome.terminal.ResultTimestamp).toBeLessThan(500 + 1000);
+    }
+    const stored = await readLines(stack, wf.completeLambdaResultURL);
+    expect(stored.filter((x) => x.Type !== "result")).toHaveLength(1);
+  });
+
+  it("a run whose input fails validation inside the workflow still ends its stream (failed)", async () => {
+    // The API refuses bad input; a direct StartExecution can still pass it: the Plan step's Catch ends the stream.
+    const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+    const sfn = new SFNClient({ region: stack.region, endpoint: stack.sfnEndpoint });
+    const out = await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.stateMachineArn, input: JSON.stringify({ count: -3 }) }));
+    sfn.destroy();
+    const s = clientOf(stack).stream(out.executionArn as string);
+    const got: ResultRecord[] = [];
+    for await (const r of s) got.push(r);
+    const outcome = await s.outcome;
+    expect(got).toEqual([]);
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error?.Cause).toMatch(/count/);
+  });
+});
+
+describe("read positions", () => {
+  it("a finished execution is replayed in full by a fresh reader", async () => {
+    const client = clientOf(stack);
+    const run = await client.run({ count: 12, concurrency: 4, stepWaitSeconds: 0, stepJitterMs: 20 });
+    const first: ResultRecord[] = [];
+    for await (const r of run) first.push(r);
+    const replay: ResultRecord[] = [];
+    const s = clientOf(stack).stream(run.executionArn);
+    for await (const r of s) replay.push(r);
+    expect(replay).toEqual(first);
+    expect(replay).toHaveLength(12);
+  });
+
+  it("an offset=now reader sees only records written after it started", async () => {
+    // Prepare: 6 results, one per second.
+    const client = clientOf(stack);
+    const run = await client.run({ count: 6, stepWaitSeconds: 1 });
+    const seen: ResultRecord[] = [];
+    let late: Promise<ResultRecord[]> | undefined;
+    // Act: after the 2nd record, a second reader starts at "now".
+    for await (const r of run) {
+      seen.push(r);
+      if (seen.length === 2) {
+        late = (async () => {
+          const s = client.stream(run.executionArn, { from: "now" });
+          const got: ResultRecord[] = [];
+          for await (const x of s) got.push(x);
+          return got;
+        })();
+      }
+    }
+    const lateRecords = (await late) ?? [];
+    // Assess
+    expect(seen).toHaveLength(6);
+    expect(lateRecords.length).toBeGreaterThanOrEqual(3);
+    expect(lateRecords.length).toBeLessThanOrEqual(4);
+    expect(lateRecords.every((r) => r.Offset > (seen[1]?.Offset ?? ""))).toBe(true);
+    expect(lateRecords).toEqual(seen.slice(6 - lateRecords.length));
+  });
+});
