@@ -13,6 +13,7 @@ Options:
   --no-auth                accept unsigned requests (SigV4 is verified by default)
   --cors-origin ORIGIN     allow a browser origin (repeatable)
   --duplicate-executions   run every execution twice at once, as Express at-least-once may
+  --no-web                 do not serve the web view (default: on port N+4 when apps/web is built)
   --verbose                log requests and Lambda logs at INFO
   -h, --help               this help
 
@@ -30,6 +31,7 @@ function parse() {
       "no-auth": { type: "boolean", default: false },
       "cors-origin": { type: "string", multiple: true },
       "duplicate-executions": { type: "boolean", default: false },
+      "no-web": { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -65,6 +67,7 @@ const stack = await startStack({
   auth: !args.values["no-auth"],
   duplicateExecutions: args.values["duplicate-executions"],
   corsOrigins: args.values["cors-origin"] ?? [],
+  web: !args.values["no-web"],
   logLevel: verbose ? "INFO" : "ERROR",
   ...(log ? { log } : {}),
 }).catch((err: Error & { code?: string }) => {
@@ -81,6 +84,7 @@ console.log(`stepstream local stack is up (${Date.now() - started} ms)
   stream URL          ${stack.streamUrl}
   DynamoDB            ${stack.dynamoEndpoint} (table ${stack.tableName}${args.values.memory ? ", in memory" : ", on disk in .local/data"})
   Step Functions      ${stack.sfnEndpoint} (${stack.stateMachineArn})
+  web view            ${stack.webUrl ?? (args.values["no-web"] ? "off (--no-web)" : "not built: make build builds apps/web")}
   outputs             .local/outputs.json`);
 if (!stack.credentials) {
   console.log("  WARNING: --no-auth: the API and the stream URL accept unsigned requests from anyone who can reach them.");

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { startApiHandler, MAX_START_BODY_BYTES } from "./api.js";
@@ -18,7 +18,9 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..
 /** The built Lambda bundles: the very `index.mjs` files zipped for Terraform. */
 export const STEPS_BUNDLE = join(REPO_ROOT, "packages/steps/dist/lambda/index.mjs");
 export const STREAMER_BUNDLE = join(REPO_ROOT, "packages/streamer/dist/lambda/index.mjs");
-/** Default first port: API, then stream URL, DynamoDB, Step Functions on the next ones. */
+/** The web view's front end (static files + signing proxy), built by `apps/web`. */
+export const WEB_FRONT_END = join(REPO_ROOT, "apps/web/dist/server/index.js");
+/** Default first port: API, then stream URL, DynamoDB, Step Functions, web view on the next ones. */
 export const DEFAULT_PORT = 8750;
 
 export interface StreamerSettings {
@@ -59,6 +61,11 @@ export interface StackOptions {
   /** Lambda log level (POWERTOOLS_LOG_LEVEL). Default ERROR. */
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Serve the web view (`apps/web`, when built) on the port after Step Functions', with a proxy that
+   * signs its requests to the API and the stream URL with the stack's credentials. Default false.
+   */
+  web?: boolean;
 }
 
 /** A running local stack. */
@@ -75,6 +82,8 @@ export interface LocalStack {
   credentialsSource: "environment" | "development pair" | "options" | "none";
   dynamoEndpoint: string;
   sfnEndpoint: string;
+  /** The web view's URL (`web: true` and `apps/web` built), else `null`. */
+  webUrl: string | null;
   /** DynamoDB requests by operation, counted at the emulator's front door. */
   dynamoCounts: OperationCounts;
   executions: Map<string, ExecutionRecord>;
@@ -245,6 +254,35 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     });
     closers.push(api.close);
 
+    // 5. The web view, behind a proxy that signs for the browser (apps/web owns it; loaded like the bundles).
+    let webUrl: string | null = null;
+    if (options.web) {
+      if (existsSync(WEB_FRONT_END)) {
+        const { startWebFrontEnd } = (await import(pathToFileURL(WEB_FRONT_END).href)) as {
+          startWebFrontEnd(o: {
+            port: number;
+            apiEndpoint: string;
+            streamUrl: string;
+            credentials: LocalCredentials | null;
+            region: string;
+            log?: (message: string, fields?: Record<string, unknown>) => void;
+          }): Promise<{ url: string; close(): Promise<void> }>;
+        };
+        const web = await startWebFrontEnd({
+          port: portAt(4),
+          apiEndpoint: api.url,
+          streamUrl: stream.url,
+          credentials: auth ? credentials : null,
+          region,
+          ...(log ? { log } : {}),
+        });
+        closers.push(web.close);
+        webUrl = web.url;
+      } else {
+        log?.("web view not built: run make build", { missing: WEB_FRONT_END });
+      }
+    }
+
     const clientConfig = {
       apiEndpoint: api.url,
       streamUrl: stream.url,
@@ -262,6 +300,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       client_config: out(clientConfig),
       dynamodb_endpoint: out(dynamo.endpoint),
       sfn_endpoint: out(sfn.endpoint),
+      ...(webUrl ? { web_url: out(webUrl) } : {}),
       ...(auth && credentialsSource === "development pair" ? { local_credentials: out(DEVELOPMENT_CREDENTIALS, true) } : {}),
     };
     const outputsFile = options.outputsFile === undefined ? join(REPO_ROOT, ".local/outputs.json") : options.outputsFile;
@@ -283,6 +322,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       credentialsSource,
       dynamoEndpoint: dynamo.endpoint,
       sfnEndpoint: sfn.endpoint,
+      webUrl,
       dynamoCounts: dynamo.counts,
       executions: sfn.executions,
       outputs,
