@@ -1,0 +1,187 @@
+# The stream-url module: a streaming Function URL behind AWS_IAM, the streamer's environment,
+# its timeout bound and its log group.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  name              = "stepstream-streamer"
+  table_name        = "stepstream-results"
+  table_arn         = "arn:aws:dynamodb:us-east-1:123456789012:table/stepstream-results"
+  state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:stepstream-workflow"
+  # In a run with a module block, path.root is the module's directory.
+  streamer_zip_path = "../../tests/fixtures/lambda-stub.zip"
+}
+
+run "function_url_streams_with_aws_iam" {
+  command = apply
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  assert {
+    condition     = aws_lambda_function_url.this.invoke_mode == "RESPONSE_STREAM"
+    error_message = "The Function URL must stream its response (RESPONSE_STREAM)."
+  }
+
+  assert {
+    condition     = aws_lambda_function_url.this.authorization_type == "AWS_IAM"
+    error_message = "The Function URL must require SigV4 (AWS_IAM)."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function_url.this.cors) == 0
+    error_message = "No CORS by default (no origins configured)."
+  }
+
+  assert {
+    condition     = endswith(output.lambda_function_url, "/")
+    error_message = "The stream URL output is the Function URL, which ends with '/'."
+  }
+}
+
+run "streamer_environment_and_timeout" {
+  command = apply
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    timeout_seconds      = 120
+    idle_timeout_seconds = 100
+    poll_interval_ms     = 75
+    log_retention_days   = 7
+  }
+
+  assert {
+    condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
+      "TABLE_NAME", "STATE_MACHINE_ARN", "POLL_INTERVAL_MS", "MAX_POLL_INTERVAL_MS", "STREAM_TIMEOUT_SECONDS",
+      "HEARTBEAT_SECONDS", "LONG_POLL_SECONDS", "PAGE_SIZE", "DEADLINE_MARGIN_MS", "FINAL_RESULT_FIELD_NAME",
+      "POWERTOOLS_LOG_LEVEL",
+    ])
+    error_message = "The streamer's environment must be exactly what its config parser reads."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.STATE_MACHINE_ARN == var.state_machine_arn
+    error_message = "The streamer must only accept executions of the given state machine."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.timeout == 120 && aws_lambda_function.this.environment[0].variables.STREAM_TIMEOUT_SECONDS == "100"
+    error_message = "Lambda timeout and idle timeout must come from their variables."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.POLL_INTERVAL_MS == "75"
+    error_message = "poll_interval_ms must reach POLL_INTERVAL_MS."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.handler == "index.handler" && aws_lambda_function.this.runtime == "nodejs22.x"
+    error_message = "The streamer must run index.handler on nodejs22.x."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active"
+    error_message = "The streamer must trace with X-Ray."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.retention_in_days == 7 && aws_lambda_function.this.logging_config[0].log_group == aws_cloudwatch_log_group.this.name
+    error_message = "The streamer must log to its own log group, with retention."
+  }
+}
+
+run "cors_lists_explicit_origins_and_the_protocol_headers" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    cors_allow_origins = ["https://app.example.com", "http://localhost:5173"]
+  }
+
+  assert {
+    condition     = aws_lambda_function_url.this.cors[0].allow_origins == toset(["https://app.example.com", "http://localhost:5173"])
+    error_message = "CORS must allow exactly the configured origins."
+  }
+
+  assert {
+    condition = length(setsubtract(
+      ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "last-event-id"],
+      aws_lambda_function_url.this.cors[0].allow_headers,
+    )) == 0
+    error_message = "CORS must allow the SigV4 headers and Last-Event-ID."
+  }
+
+  assert {
+    condition = length(setsubtract(
+      ["Stream-Next-Offset", "Stream-Up-To-Date", "Stream-Cursor", "Stream-Closed"],
+      aws_lambda_function_url.this.cors[0].expose_headers,
+    )) == 0
+    error_message = "CORS must expose the Durable Streams headers."
+  }
+}
+
+run "rejects_a_wildcard_origin" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    cors_allow_origins = ["*"]
+  }
+
+  expect_failures = [var.cors_allow_origins]
+}
+
+run "rejects_a_public_url" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    authorization_type = "NONE"
+  }
+
+  expect_failures = [var.authorization_type]
+}
+
+run "rejects_an_idle_timeout_past_the_lambda_deadline" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    timeout_seconds      = 60
+    idle_timeout_seconds = 59
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rejects_a_timeout_over_the_lambda_maximum" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    timeout_seconds = 901
+  }
+
+  expect_failures = [var.timeout_seconds]
+}
