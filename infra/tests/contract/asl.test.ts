@@ -1,0 +1,107 @@
+/**
+ * The one ASL template, as Terraform renders it: valid per asl-validator, saved byte for byte in
+ * golden/, and identical to what the local stack runs (`renderWorkflowDefinition` of
+ * `@stepstream/local`, plain `${name}` substitution of the same file).
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { INFRA_DIR, REPO_DIR } from "./hcl.js";
+import { evaluateString, hclString, requireTerraform } from "./terraform.js";
+
+const require = createRequire(import.meta.url);
+const aslValidator = require("asl-validator") as (
+  definition: unknown,
+  opts?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errors: { message?: string; "Error code"?: string }[] };
+
+const TEMPLATE = join(INFRA_DIR, "modules/workflow/templates/workflow.asl.json.tftpl");
+/** The copy of Terraform's render that the byte-identity test compares the local stack with. */
+const GOLDEN = join(INFRA_DIR, "tests/contract/golden/workflow.asl.json.golden");
+/** The fixed variables both renders use. */
+const FIXED_VARS = {
+  stepsFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:stepstream-local-steps",
+  stepWaitSeconds: 1,
+};
+
+const validate = (text: string) => aslValidator(JSON.parse(text), { checkPaths: true, checkArn: true });
+
+const haveTerraform = requireTerraform();
+
+function terraformRender(): string {
+  return evaluateString(
+    `templatefile(${hclString(TEMPLATE)}, { steps_function_arn = ${hclString(FIXED_VARS.stepsFunctionArn)}, step_wait_seconds = ${FIXED_VARS.stepWaitSeconds} })`,
+  );
+}
+
+describe("ASL template", () => {
+  test("uses only the two variables Terraform passes, and no template directives", () => {
+    // Plain ${name} substitution (the local stack) equals templatefile() only under these conditions.
+    const text = readFileSync(TEMPLATE, "utf8");
+    const names = new Set([...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]));
+    expect([...names].sort()).toEqual(["step_wait_seconds", "steps_function_arn"]);
+    expect(text).not.toMatch(/%\{|\$\$\{|%%\{/);
+  });
+
+  test.runIf(haveTerraform)("rendered by Terraform, it is valid ASL (asl-validator)", () => {
+    const rendered = terraformRender();
+    const result = validate(rendered);
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  test("asl-validator catches a broken definition (the check can fail)", () => {
+    const def = JSON.parse(readFileSync(GOLDEN, "utf8"));
+    def.States.Plan.Next = "NoSuchState";
+    delete def.States.Failed;
+    const result = aslValidator(def);
+    expect(result.isValid).toBe(false);
+    expect(result.errors.length).toBeGreaterThan(0);
+  });
+
+  test.runIf(haveTerraform)("the saved copy in golden/ is Terraform's render, byte for byte", () => {
+    const rendered = terraformRender();
+    if (process.env.STEPSTREAM_UPDATE_GOLDEN === "1") writeFileSync(GOLDEN, rendered);
+    const saved = readFileSync(GOLDEN, "utf8");
+    expect(
+      saved === rendered,
+      `${GOLDEN} is out of date: run STEPSTREAM_UPDATE_GOLDEN=1 pnpm exec vitest run tests/contract/asl.test.ts`,
+    ).toBe(true);
+  });
+
+  test("the saved render is valid ASL whose tasks call the fixed steps function", () => {
+    const saved = readFileSync(GOLDEN, "utf8");
+    expect(validate(saved).isValid).toBe(true);
+    const def = JSON.parse(saved);
+    expect(def.States.Plan.Parameters.FunctionName).toBe(FIXED_VARS.stepsFunctionArn);
+    expect(def.States.Plan.Parameters.Payload.defaultStepWaitSeconds).toBe(FIXED_VARS.stepWaitSeconds);
+  });
+});
+
+/**
+ * The local stack's package is built (turbo builds it before this package's tests). Outside CI a
+ * checkout where apps/local is not built yet skips the parity test, visibly; in CI it must run.
+ */
+const localBuilt = existsSync(join(REPO_DIR, "apps/local/dist/index.js"));
+const runParity = localBuilt || Boolean(process.env.CI);
+if (!runParity)
+  console.warn("!!! apps/local is not built: the ASL byte-identity test with @stepstream/local is skipped");
+
+describe("local stack parity", () => {
+  test.runIf(runParity)(
+    "@stepstream/local renderWorkflowDefinition() is byte-identical to Terraform's render",
+    async () => {
+      const local = (await import("@stepstream/local")) as {
+        renderWorkflowDefinition?: (vars: { stepsFunctionArn: string; stepWaitSeconds: number }) => string;
+      };
+      expect(
+        typeof local.renderWorkflowDefinition,
+        "@stepstream/local exports renderWorkflowDefinition",
+      ).toBe("function");
+      const rendered = local.renderWorkflowDefinition?.(FIXED_VARS);
+      const saved = readFileSync(GOLDEN, "utf8");
+      expect(rendered === saved, "the local stack must run exactly what Terraform deploys").toBe(true);
+    },
+  );
+});
