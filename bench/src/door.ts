@@ -1,0 +1,62 @@
+import dc from "node:diagnostics_channel";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CapacityLedger } from "./capacity.js";
+
+/** The user-agent mark the bench's own DynamoDB clients carry: `stepstream-bench/<tag>`. */
+export const TAG_PREFIX = "stepstream-bench/";
+/** Requests without a bench mark come from the stack itself: the streamer Lambda, i.e. our reader. */
+export const UNTAGGED = "ours";
+
+/** Who sent a request, from its user agent (`stepstream-bench/<tag>` or {@link UNTAGGED}). */
+export function tagOf(headers: Record<string, string | string[] | undefined>): string {
+  for (const h of ["x-amz-user-agent", "user-agent"]) {
+    const v = headers[h];
+    const s = Array.isArray(v) ? v.join(" ") : (v ?? "");
+    const i = s.indexOf(TAG_PREFIX);
+    if (i >= 0) return (/^[a-z0-9-]+/.exec(s.slice(i + TAG_PREFIX.length))?.[0] ?? UNTAGGED) || UNTAGGED;
+  }
+  return UNTAGGED;
+}
+
+/**
+ * Watches every DynamoDB request that reaches an HTTP server in this process (the emulator's front
+ * door) without changing it: the request body and the response body are copied as they pass, and the
+ * ledger accounts each exchange when the response ends. Turn it on and off with `enabled`.
+ */
+export function watchFrontDoor(ledger: CapacityLedger): { enabled: boolean; failures: number } {
+  const state = { enabled: true, failures: 0 };
+  dc.subscribe("http.server.request.start", (message) => {
+    if (!state.enabled) return;
+    const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
+    const target = request.headers["x-amz-target"];
+    if (typeof target !== "string" || !target.startsWith("DynamoDB_")) return;
+    const op = target.split(".")[1] ?? "unknown";
+    const tag = tagOf(request.headers);
+    const inChunks: Buffer[] = [];
+    request.on("data", (c: Buffer) => inChunks.push(c));
+    const outChunks: Buffer[] = [];
+    const write = response.write;
+    const end = response.end;
+    const keep = (chunk: unknown) => {
+      if (typeof chunk === "string") outChunks.push(Buffer.from(chunk));
+      else if (chunk instanceof Uint8Array) outChunks.push(Buffer.from(chunk));
+    };
+    response.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      keep(chunk);
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof response.write;
+    response.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+      if (typeof chunk !== "function") keep(chunk);
+      try {
+        const req = inChunks.length ? JSON.parse(Buffer.concat(inChunks).toString("utf8")) : {};
+        const out = outChunks.length ? Buffer.concat(outChunks).toString("utf8") : "";
+        const res = out.startsWith("{") ? JSON.parse(out) : {};
+        ledger.observe(op, tag, this.statusCode, req, res);
+      } catch {
+        state.failures++;
+      }
+      return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+    } as typeof response.end;
+  });
+  return state;
+}

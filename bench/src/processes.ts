@@ -1,0 +1,239 @@
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FromChild, StackChildOptions, StackInfo, StackSnapshot, ToChild } from "./protocol.js";
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** The environment of a child: this one's, without any AWS credentials or endpoints of the caller. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("AWS_") && !k.startsWith("STEPSTREAM_") && !k.startsWith("POWERTOOLS_")) env[k] = v;
+  }
+  return {
+    ...env,
+    AWS_REGION: "us-east-1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    AWS_EC2_METADATA_DISABLED: "true",
+    ...extra,
+  };
+}
+
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** Resident memory (bytes) and CPU time (µs) of a process, from /proc; `undefined` off Linux. */
+export function procUsage(pid: number): { rssBytes: number; cpuMicros: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const rssKb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]);
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { rssBytes: rssKb * 1024, cpuMicros: (ticks / ticksPerSecond()) * 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The local stack, running in a child process. */
+export class StackProcess {
+  private nextId = 1;
+  private readonly pending = new Map<number, (s: StackSnapshot) => void>();
+  private readonly waiting = new Map<number, (error?: string) => void>();
+  /** Where `profile` writes CPU profiles; unset: profiling off. */
+  private profileDir: string | undefined;
+  private sampler: NodeJS.Timeout | undefined;
+  private peakRss = 0;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly info: StackInfo,
+  ) {
+    child.on("message", (m: FromChild) => {
+      if (m.type === "snapshot") {
+        this.pending.get(m.id)?.(m.snapshot);
+        this.pending.delete(m.id);
+      } else if (m.type === "done") {
+        this.waiting.get(m.id)?.(m.error);
+        this.waiting.delete(m.id);
+      }
+    });
+  }
+
+  /** Forks `stack-child.js` and waits until the stack listens (bounded). */
+  static async start(options: StackChildOptions & { cpuProfileDir?: string }): Promise<StackProcess> {
+    const execArgv: string[] = ["--enable-source-maps"];
+    if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
+    const child = fork(here("./stack-child.js"), [], {
+      env: childEnv({ BENCH_STACK_OPTIONS: JSON.stringify(options) }),
+      execArgv,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const info = await new Promise<StackInfo>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the local stack did not start within 60 s")), 60_000);
+      child.on("message", (m: FromChild) => {
+        if (m.type === "ready") {
+          clearTimeout(timer);
+          resolve(m.info);
+        } else if (m.type === "error") {
+          clearTimeout(timer);
+          reject(new Error(`the local stack failed to start: ${m.message}`));
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the local stack exited with code ${code} while starting`));
+      });
+    });
+    const p = new StackProcess(child, info);
+    p.profileDir = options.cpuProfileDir;
+    return p;
+  }
+
+  private request(m: ToChild & { id: number }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the local stack did not answer ${m.type}`)), 30_000);
+      this.waiting.set(m.id, (error) => {
+        clearTimeout(timer);
+        if (error) reject(new Error(error));
+        else resolve();
+      });
+      this.child.send(m);
+    });
+  }
+
+  /**
+   * Runs `fn` with the stack's CPU profiled (when the harness runs with `--cpu-prof`), writing
+   * `<dir>/<name>.cpuprofile`; returns that path, or undefined when profiling is off.
+   */
+  async profile<T>(name: string, fn: () => Promise<T>): Promise<{ result: T; file?: string }> {
+    if (!this.profileDir) return { result: await fn() };
+    const file = join(this.profileDir, `${name}.cpuprofile`);
+    await this.request({ type: "profile-start", id: this.nextId++ });
+    try {
+      return { result: await fn(), file };
+    } finally {
+      await this.request({ type: "profile-stop", id: this.nextId++, file });
+    }
+  }
+
+  get pid(): number {
+    return this.info.pid;
+  }
+
+  /** Counts, ledger, RSS and CPU, as the child sees them now. */
+  snapshot(timeoutMs = 30_000): Promise<StackSnapshot> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error("the local stack did not answer a snapshot request"));
+      }, timeoutMs);
+      this.pending.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.child.send({ type: "snapshot", id } satisfies ToChild);
+    });
+  }
+
+  setAccounting(enabled: boolean): void {
+    this.child.send({ type: "accounting", enabled } satisfies ToChild);
+  }
+
+  /** Samples the child's RSS from /proc every `everyMs` until `stopSampling`. */
+  startSampling(everyMs = 200): void {
+    this.stopSampling();
+    this.peakRss = procUsage(this.pid)?.rssBytes ?? 0;
+    this.sampler = setInterval(() => {
+      const u = procUsage(this.pid);
+      if (u && u.rssBytes > this.peakRss) this.peakRss = u.rssBytes;
+    }, everyMs);
+    this.sampler.unref();
+  }
+
+  /** Stops sampling; returns the peak RSS seen (bytes), 0 where /proc is missing. */
+  stopSampling(): number {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = undefined;
+    const u = procUsage(this.pid);
+    if (u && u.rssBytes > this.peakRss) this.peakRss = u.rssBytes;
+    return this.peakRss;
+  }
+
+  async close(): Promise<void> {
+    this.stopSampling();
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.send({ type: "close" } satisfies ToChild);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** The AWS sample's reader, serving JSON Lines on a loopback port from its own process. */
+export class BaselineProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(o: {
+    dynamoEndpoint: string;
+    tableName: string;
+    pollMs: number;
+  }): Promise<BaselineProcess> {
+    const child = fork(here("./baseline-child.js"), [], {
+      env: childEnv({
+        BENCH_DYNAMO_ENDPOINT: o.dynamoEndpoint,
+        BENCH_TABLE_NAME: o.tableName,
+        BENCH_POLL_MS: String(o.pollMs),
+      }),
+      execArgv: ["--enable-source-maps"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error("the baseline reader did not start within 30 s")),
+        30_000,
+      );
+      child.on("message", (m: { type: string; url?: string; message?: string }) => {
+        clearTimeout(timer);
+        if (m.type === "ready" && m.url) resolve(m.url);
+        else reject(new Error(`the baseline reader failed: ${m.message}`));
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the baseline reader exited with code ${code} while starting`));
+      });
+    });
+    return new BaselineProcess(child, url);
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** True when the builds the bench runs exist. */
+export function buildsPresent(paths: string[]): string[] {
+  return paths.filter((p) => !existsSync(p));
+}

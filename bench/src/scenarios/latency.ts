@@ -1,0 +1,175 @@
+import { setMaxListeners } from "node:events";
+import { diffSnapshot, emptyTally, type Tally } from "../capacity.js";
+import { UNTAGGED } from "../door.js";
+import {
+  executionArnFor,
+  latencies,
+  now,
+  progress,
+  progressDone,
+  Reader,
+  type StreamResult,
+  sleep,
+  Writer,
+  waitFor,
+} from "../harness.js";
+import type { BaselineProcess, StackProcess } from "../processes.js";
+import { type LatencySummary, seededRandom, summarize, uniformInt } from "../stats.js";
+
+export interface LatencyOptions {
+  executions: number;
+  recordsPerExecution: number;
+  minGapMs: number;
+  maxGapMs: number;
+  seed: number;
+  /** Give up on streams that have not ended this long after the last write. */
+  drainTimeoutMs: number;
+}
+
+/** Reads, read units and writes a reader spent per record it delivered. */
+export interface CostPerRecord {
+  readsPerRecord: number;
+  readUnitsPerRecord: number;
+  writesPerRecord: number;
+  writeUnitsPerRecord: number;
+}
+
+export interface ReaderLatency {
+  latencyMs: LatencySummary;
+  /** Raw latencies, for the CDF. */
+  values: number[];
+  delivered: number;
+  missing: number;
+  duplicates: number;
+  errors: number;
+  reconnects: number;
+  /** Records parsed before the writer's own response arrived (counted as 0 ms). */
+  early: number;
+  cost: CostPerRecord;
+  /** Requests this reader sent, by operation. */
+  ops: Record<string, number>;
+}
+
+export interface LatencyResult {
+  ours: ReaderLatency;
+  baseline: ReaderLatency;
+  /** The shipped writer (`putResult`), per record written. */
+  writer: CostPerRecord & { records: number; errors: number; ops: Record<string, number> };
+  /** Requests the stack counted at the emulator's door in the window vs the sum the ledger attributed. */
+  frontDoor: { stackCounted: number; ledgerAttributed: number; ledgerFailures: number };
+  durationMs: number;
+}
+
+const WRITE_OPS = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"];
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+export function costPerRecord(t: Tally, records: number): CostPerRecord {
+  const writes = WRITE_OPS.reduce((n, op) => n + (t.ops[op] ?? 0), 0);
+  const per = (x: number) => (records > 0 ? round(x / records) : Number.NaN);
+  return {
+    readsPerRecord: per((t.ops.Query ?? 0) + (t.ops.GetItem ?? 0)),
+    readUnitsPerRecord: per(t.readUnits),
+    writesPerRecord: per(writes),
+    writeUnitsPerRecord: per(t.writeUnits),
+  };
+}
+
+function figures(reader: Reader, writer: Writer, tally: Tally): ReaderLatency {
+  const l = latencies(writer, reader);
+  const sum = (f: (r: StreamResult) => number) => reader.results.reduce((n, r) => n + f(r), 0);
+  const delivered = l.values.length;
+  return {
+    latencyMs: summarize(l.values),
+    values: l.values,
+    delivered,
+    missing: l.missing,
+    duplicates: sum((r) => r.duplicates),
+    errors: sum((r) => (r.error ? 1 : 0)),
+    reconnects: sum((r) => r.reconnects),
+    early: l.early,
+    cost: costPerRecord(tally, delivered),
+    ops: tally.ops,
+  };
+}
+
+/**
+ * Latency and active-streaming cost, both readers at once on the same executions: every execution is
+ * read by our streamer (through the stack's Function URL) and by the sample's reader, while one
+ * writer per execution appends its records with `putResult` at seeded random intervals.
+ */
+export async function runLatency(
+  stack: StackProcess,
+  baseline: BaselineProcess,
+  o: LatencyOptions,
+): Promise<LatencyResult> {
+  const started = now();
+  const random = seededRandom(o.seed);
+  const arns = Array.from({ length: o.executions }, (_, i) => executionArnFor(stack.info, "latency", i));
+  const gaps = arns.map(() =>
+    Array.from({ length: o.recordsPerExecution }, () => uniformInt(random, o.minGapMs, o.maxGapMs)),
+  );
+  const writer = new Writer(stack.info);
+  const ours = new Reader("ours", stack.info.streamUrl, stack.info, { sign: true });
+  const base = new Reader("baseline", baseline.url, stack.info, { sign: false });
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
+
+  const before = await stack.snapshot();
+  const reading = Promise.all([
+    ...arns.map((arn) => ours.consume(arn, stop.signal)),
+    ...arns.map((arn) => base.consume(arn, stop.signal)),
+  ]);
+  // Both readers are connected and polling before the first step of any execution finishes.
+  await sleep(500);
+  const total = o.executions * o.recordsPerExecution;
+  const ticker = setInterval(
+    () =>
+      progress(
+        `latency: ${writer.writtenAt.size}/${total} written, ours ${ours.parsedAt.size}, baseline ${base.parsedAt.size} parsed`,
+      ),
+    1000,
+  );
+  try {
+    await Promise.all(
+      arns.map(async (arn, i) => {
+        for (let k = 0; k < o.recordsPerExecution; k++) {
+          await sleep(gaps[i]?.[k] ?? o.minGapMs);
+          await writer.write(arn, k, o.recordsPerExecution);
+        }
+      }),
+    );
+    const drained = await waitFor(
+      () => ours.results.length + base.results.length === 2 * o.executions,
+      o.drainTimeoutMs,
+    );
+    if (!drained) stop.abort();
+    await reading;
+  } finally {
+    clearInterval(ticker);
+    progressDone();
+    writer.close();
+  }
+  const after = await stack.snapshot();
+  const d = diffSnapshot(after.ledger, before.ledger);
+  const tallyOf = (tag: string) => d.byGroup[tag]?.latency ?? emptyTally();
+  const writerTally = d.byTag.writer ?? emptyTally();
+  const stackCounted =
+    Object.values(after.counts).reduce((a, b) => a + b, 0) -
+    Object.values(before.counts).reduce((a, b) => a + b, 0);
+  const ledgerAttributed = Object.values(d.byTag).reduce(
+    (n, t) => n + Object.values(t.ops).reduce((a, b) => a + b, 0),
+    0,
+  );
+  return {
+    ours: figures(ours, writer, tallyOf(UNTAGGED)),
+    baseline: figures(base, writer, tallyOf("baseline")),
+    writer: {
+      ...costPerRecord(writerTally, writer.writtenAt.size),
+      records: writer.writtenAt.size,
+      errors: writer.errors,
+      ops: writerTally.ops,
+    },
+    frontDoor: { stackCounted, ledgerAttributed, ledgerFailures: after.ledgerFailures },
+    durationMs: Math.round(now() - started),
+  };
+}
