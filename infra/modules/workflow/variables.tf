@@ -14,7 +14,7 @@ variable "table_name" {
 }
 
 variable "table_arn" {
-  description = "ARN of the results table. The step Lambda may PutItem and Query on it and Query its ByRecordKey index, nothing else. Region, account and partition are read from it."
+  description = "ARN of the results table. The step Lambda may PutItem and Query on it and Query its ByRecordKey index, nothing else."
   type        = string
 
   validation {
