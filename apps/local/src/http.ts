@@ -23,7 +23,12 @@ export function sendError(
   res.end(body);
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(value);
   res.writeHead(status, {
     "content-type": "application/json",
@@ -62,12 +67,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Header values as one string each (multi-valued joined with `,`, as Lambda and SigV4 do). */
+/**
+ * Header values as one string each. A header sent more than once has all its values, each trimmed,
+ * joined with `,` — as Lambda's payload format 2.0 and SigV4's canonical headers do. (Node's own
+ * `req.headers` joins with `, ` and silently drops repeats of some headers such as `host` and
+ * `authorization`; a repeated `authorization` must fail verification, not pass with the first.)
+ */
 export function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
+  for (const [k, v] of Object.entries(req.headersDistinct)) {
     if (v === undefined) continue;
-    out[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
+    out[k.toLowerCase()] = v.map((x) => x.trim()).join(",");
   }
   return out;
 }
