@@ -16,8 +16,23 @@ export interface FrontEndOptions {
   corsMethods: string;
   corsExposeHeaders?: string;
   bodyLimit: number;
-  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>;
+  /**
+   * Answers a request that passed CORS, the body limit and SigV4. `ctx.logFields` is added to the
+   * request's log line (e.g. the execution ARN a start created); never put headers, the signature
+   * or record content there.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer, ctx: RequestContext): Promise<void>;
+  /**
+   * The `--verbose` log: one line per request with method, path, status, duration and the execution
+   * ARN, plus why a request was refused. Never headers (so never `authorization`, the signature or a
+   * session token), never the body, never record content.
+   */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Per-request state shared with the handler. */
+export interface RequestContext {
+  logFields: Record<string, unknown>;
 }
 
 export interface FrontEnd {
@@ -35,65 +50,94 @@ const CORS_ALLOW_HEADERS =
  * limit (413), oversized heads (431 JSON), and never a stack trace to the client.
  */
 export async function startFrontEnd(o: FrontEndOptions): Promise<FrontEnd> {
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 }, async (req, res) => {
-    res.socket?.setNoDelay(true);
-    const origin = req.headers.origin;
-    const allowOrigin = origin && (o.corsOrigins.includes(origin) || o.corsOrigins.includes("*")) ? origin : undefined;
-    const cors: Record<string, string> = allowOrigin
-      ? {
-          "access-control-allow-origin": allowOrigin,
-          vary: "Origin",
-          ...(o.corsExposeHeaders ? { "access-control-expose-headers": o.corsExposeHeaders } : {}),
-        }
-      : {};
-    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
-    try {
-      if (req.method === "OPTIONS") {
-        res.writeHead(allowOrigin ? 204 : 403, {
-          ...(allowOrigin
-            ? {
-                "access-control-allow-methods": o.corsMethods,
-                "access-control-allow-headers": CORS_ALLOW_HEADERS,
-                "access-control-max-age": "600",
-              }
-            : {}),
+  let boundPort = o.port;
+  // requestTimeout bounds how long a client may take to send its request (not how long a stream
+  // response may last): a slow-loris client cannot hold a connection open forever.
+  const server = createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000 },
+    async (req, res) => {
+      res.socket?.setNoDelay(true);
+      const ctx: RequestContext = { logFields: requestLogFields(req.url ?? "/") };
+      const started = Date.now();
+      res.once("close", () => {
+        o.log?.("request", {
+          ...(o.auth ? { service: o.auth.service } : {}),
+          port: boundPort,
+          method: req.method,
+          status: res.statusCode,
+          durationMs: Date.now() - started,
+          ...ctx.logFields,
         });
-        res.end();
-        return;
-      }
-      let body: Buffer;
+      });
+      const origin = req.headers.origin;
+      const allowOrigin =
+        origin && (o.corsOrigins.includes(origin) || o.corsOrigins.includes("*")) ? origin : undefined;
+      const cors: Record<string, string> = allowOrigin
+        ? {
+            "access-control-allow-origin": allowOrigin,
+            vary: "Origin",
+            ...(o.corsExposeHeaders ? { "access-control-expose-headers": o.corsExposeHeaders } : {}),
+          }
+        : {};
+      for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
       try {
-        body = await readBody(req, o.bodyLimit);
+        if (req.method === "OPTIONS") {
+          if (!allowOrigin) {
+            sendError(
+              res,
+              "Forbidden",
+              "CORS preflight refused: the Origin is not one of the allowed origins (--cors-origin)",
+              403,
+            );
+            return;
+          }
+          res.writeHead(204, {
+            "access-control-allow-methods": o.corsMethods,
+            "access-control-allow-headers": CORS_ALLOW_HEADERS,
+            "access-control-max-age": "600",
+          });
+          res.end();
+          return;
+        }
+        let body: Buffer;
+        try {
+          body = await readBody(req, o.bodyLimit);
+        } catch (err) {
+          if (err instanceof BodyTooLarge) {
+            sendError(res, "PayloadTooLarge", `request body is larger than ${o.bodyLimit} bytes`, 413, {
+              connection: "close",
+            });
+            return;
+          }
+          throw err;
+        }
+        if (o.auth) {
+          const verdict = await verifySigV4(
+            { method: req.method ?? "GET", rawUrl: req.url ?? "/", headers: flatHeaders(req), body },
+            o.auth,
+          );
+          if (!verdict.ok) {
+            ctx.logFields.rejected = verdict.message.slice(0, 200);
+            sendError(res, "Forbidden", verdict.message, 403);
+            return;
+          }
+        }
+        await o.handle(req, res, body, ctx);
       } catch (err) {
-        if (err instanceof BodyTooLarge) {
-          sendError(res, "PayloadTooLarge", `request body is larger than ${o.bodyLimit} bytes`, 413, { connection: "close" });
-          return;
-        }
-        throw err;
+        ctx.logFields.error = `${(err as Error).name}: ${(err as Error).message}`.slice(0, 300);
+        sendError(res, "Internal", "internal error; see the local stack's log", 500);
       }
-      if (o.auth) {
-        const verdict = await verifySigV4(
-          { method: req.method ?? "GET", rawUrl: req.url ?? "/", headers: flatHeaders(req), body },
-          o.auth,
-        );
-        if (!verdict.ok) {
-          o.log?.("request rejected: signature", { reason: verdict.message });
-          sendError(res, "Forbidden", verdict.message, 403);
-          return;
-        }
-      }
-      await o.handle(req, res, body);
-    } catch (err) {
-      o.log?.("request failed", { error: (err as Error).message });
-      sendError(res, "Internal", "internal error", 500);
-    }
-  });
+    },
+  );
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
     const status = tooLarge ? 431 : 400;
     const body = JSON.stringify(
-      errorBody("BadRequest", tooLarge ? `request headers are larger than ${MAX_HEADER_BYTES} bytes` : "malformed HTTP request"),
+      errorBody(
+        "BadRequest",
+        tooLarge ? `request headers are larger than ${MAX_HEADER_BYTES} bytes` : "malformed HTTP request",
+      ),
     );
     socket.end(
       `HTTP/1.1 ${status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
@@ -106,6 +150,7 @@ export async function startFrontEnd(o: FrontEndOptions): Promise<FrontEnd> {
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
+  boundPort = port;
   return {
     server,
     port,
@@ -116,4 +161,21 @@ export async function startFrontEnd(o: FrontEndOptions): Promise<FrontEnd> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * What the log may say about a request line: the path (not the query) and, from the query, only the
+ * execution ARN and the read position and mode. All bounded in length; nothing from headers.
+ */
+function requestLogFields(rawUrl: string): Record<string, unknown> {
+  const q = rawUrl.indexOf("?");
+  const fields: Record<string, unknown> = { path: (q < 0 ? rawUrl : rawUrl.slice(0, q)).slice(0, 200) };
+  if (q >= 0) {
+    const params = new URLSearchParams(rawUrl.slice(q + 1));
+    for (const name of ["executionArn", "offset", "live"]) {
+      const v = params.get(name);
+      if (v !== null) fields[name] = v.slice(0, name === "executionArn" ? 256 : 32);
+    }
+  }
+  return fields;
 }
