@@ -45,7 +45,10 @@ const KNOWN_PARAMS = new Set(["executionArn", "offset", "live", "cursor"]);
 export function parseStreamRequest(event: FunctionUrlEvent, stateMachineArn: string): StreamRequest {
   const method = (event.requestContext?.http?.method ?? "GET").toUpperCase();
   if (method !== "GET" && method !== "HEAD") {
-    throw new StepstreamError("MethodNotAllowed", `method ${method.slice(0, 16)} is not allowed; use GET or HEAD`);
+    throw new StepstreamError(
+      "MethodNotAllowed",
+      `method ${method.slice(0, 16)} is not allowed; use GET or HEAD`,
+    );
   }
   const path = event.rawPath ?? "/";
   if (path !== "/" && path !== "") throw new StepstreamError("NotFound", "no such path; the stream is at /");
@@ -67,12 +70,19 @@ export function parseStreamRequest(event: FunctionUrlEvent, stateMachineArn: str
     }
   }
   const executionArn = params.get("executionArn");
-  if (!executionArn) throw new StepstreamError("BadRequest", "executionArn is required (?executionArn=<url-encoded ARN>)");
+  if (!executionArn)
+    throw new StepstreamError("BadRequest", "executionArn is required (?executionArn=<url-encoded ARN>)");
   if (executionArn.length > MAX_EXECUTION_ARN_LENGTH) {
-    throw new StepstreamError("InvalidArn", `executionArn is longer than ${MAX_EXECUTION_ARN_LENGTH} characters`);
+    throw new StepstreamError(
+      "InvalidArn",
+      `executionArn is longer than ${MAX_EXECUTION_ARN_LENGTH} characters`,
+    );
   }
-  parseExecutionArn(executionArn);
-  if (stateMachineArnOf(executionArn) !== stateMachineArn) {
+  const arn = parseExecutionArn(executionArn);
+  // Only executions of this very state machine (partition, region, account, name) — and it is an
+  // Express one, so a Standard execution ARN (`:execution:`) cannot be one of ours either. Refused
+  // before the table is read, so a hostile ARN never touches another execution's data.
+  if (arn.kind !== "express" || stateMachineArnOf(executionArn) !== stateMachineArn) {
     throw new StepstreamError("NotFound", "no such execution of this state machine");
   }
   const rawOffset = params.get("offset") ?? undefined;
@@ -83,7 +93,16 @@ export function parseStreamRequest(event: FunctionUrlEvent, stateMachineArn: str
   }
   const headers = event.headers ?? {};
   const lastEventId = headers["last-event-id"];
-  if (lastEventId !== undefined) parseReadPosition(lastEventId);
+  if (lastEventId !== undefined) {
+    try {
+      parseReadPosition(lastEventId);
+    } catch {
+      throw new StepstreamError(
+        "InvalidOffset",
+        "Last-Event-ID must be an offset this stream sent (16 digits, -1 or now)",
+      );
+    }
+  }
   const cursor = params.get("cursor") ?? undefined;
   if (cursor !== undefined && !/^[A-Za-z0-9_-]{0,64}$/.test(cursor)) {
     throw new StepstreamError("BadRequest", "cursor is malformed");
