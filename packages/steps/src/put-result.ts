@@ -8,6 +8,7 @@ import {
   type CodecOptions,
   encodeOffset,
   isTerminalType,
+  MAX_SEQ,
   type NewRecord,
   type RecordType,
   StepstreamError,
@@ -69,7 +70,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * below a record it has seen were committed before it. After a terminal record nothing more is
  * appended (`StreamClosed`).
  *
- * Validation (JSON-serialisable result, 400 KB item limit) happens before anything is sent.
+ * Validation happens before any request is sent, so nothing invalid is ever written: the result
+ * must be JSON (no functions, symbols, bigints, cycles, NaN/Infinity, class instances, sparse
+ * arrays) and storable (numbers within ±(2^53 - 1) and not below 1e-130, at most 32 levels deep), and the whole
+ * item within DynamoDB's 400 KB — else `InvalidRecord` / `RecordTooLarge`.
  *
  * @example
  * ```ts
@@ -91,9 +95,24 @@ export async function putResult(input: PutResultInput, config: ResultLogConfig):
     result: input.result,
     ...(input.error ? { error: input.error } : {}),
   };
+  if (typeof config.tableName !== "string" || config.tableName.length < 3) {
+    throw new StepstreamError("BadRequest", "config.tableName must be the results table's name");
+  }
+  if (!Number.isFinite(config.resultTtlDays) || config.resultTtlDays <= 0) {
+    throw new StepstreamError("BadRequest", "config.resultTtlDays must be a positive number of days");
+  }
   const expiresAt = Math.floor(now / 1000) + Math.round(config.resultTtlDays * 86400);
-  // Validate once, before any request, with a placeholder sequence number.
-  const item = toItem({ ...record, seq: 0, timestamp: now, expiresAt }, config);
+  // Validate once, before any request. The placeholder sequence number is the largest one, so the
+  // size checked is the largest this record can ever have (the real one is never longer).
+  assertStorable(input.result ?? null);
+  let item: ReturnType<typeof toItem>;
+  try {
+    item = toItem({ ...record, seq: MAX_SEQ, timestamp: now, expiresAt }, config);
+  } catch (err) {
+    if (err instanceof StepstreamError) throw err;
+    // The schema library's own errors (e.g. a malformed `error`) become a StepstreamError too.
+    throw new StepstreamError("InvalidRecord", `invalid record: ${(err as Error).message.slice(0, 300)}`);
+  }
   const maxAttempts = config.maxAttempts ?? 100;
 
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -120,7 +139,10 @@ export async function putResult(input: PutResultInput, config: ResultLogConfig):
       );
       return { offset: encodeOffset(seq), duplicate: false };
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException) && (err as Error).name !== "ConditionalCheckFailedException") {
+      if (
+        !(err instanceof ConditionalCheckFailedException) &&
+        (err as Error).name !== "ConditionalCheckFailedException"
+      ) {
         throw err;
       }
       // Another writer took head + 1 first: back off a little (full jitter) and read again.
@@ -133,6 +155,58 @@ export async function putResult(input: PutResultInput, config: ResultLogConfig):
   );
 }
 
+/** DynamoDB's limit on nested attributes (maps and lists inside `Result`). */
+export const MAX_RESULT_DEPTH = 32;
+
+/**
+ * What `assertJsonValue` (in the schema) lets through but the SDK or DynamoDB would refuse with an
+ * unhelpful error: numbers beyond `Number.MAX_SAFE_INTEGER` (the marshaller refuses them) or below
+ * DynamoDB's 1e-130, nesting deeper than DynamoDB's 32 levels, and holes in sparse arrays (JSON
+ * would turn them into `null`). Iterative, so a 100 000-level value cannot overflow the stack.
+ * Throws `InvalidRecord`.
+ */
+function assertStorable(value: unknown): void {
+  const stack: [unknown, string, number][] = [[value, "Result", 0]];
+  while (stack.length) {
+    const [v, path, depth] = stack.pop() as [unknown, string, number];
+    if (typeof v === "number") {
+      const m = Math.abs(v);
+      if (m > Number.MAX_SAFE_INTEGER) {
+        throw new StepstreamError(
+          "InvalidRecord",
+          `${path} is ${v}, beyond the integers a JavaScript number holds exactly (2^53 - 1); send it as a string`,
+        );
+      }
+      if (m !== 0 && m < 1e-130) {
+        throw new StepstreamError(
+          "InvalidRecord",
+          `${path} is ${v}, smaller than DynamoDB can store (1e-130)`,
+        );
+      }
+      continue;
+    }
+    if (v === null || typeof v !== "object") continue;
+    if (depth + 1 > MAX_RESULT_DEPTH) {
+      throw new StepstreamError(
+        "InvalidRecord",
+        `Result is nested more than ${MAX_RESULT_DEPTH} levels deep (DynamoDB's limit), or contains a cycle`,
+      );
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v))
+          throw new StepstreamError(
+            "InvalidRecord",
+            `${path}[${i}] is a hole in a sparse array, which JSON cannot carry`,
+          );
+        stack.push([v[i], `${path}[${i}]`, depth + 1]);
+      }
+    } else {
+      for (const [k, x] of Object.entries(v)) stack.push([x, `${path}.${k}`, depth + 1]);
+    }
+  }
+}
+
 async function readHead(
   client: DynamoDBClient,
   tableName: string,
@@ -142,7 +216,11 @@ async function readHead(
     new QueryCommand({
       TableName: tableName,
       KeyConditionExpression: "#pk = :pk",
-      ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey, "#sk": TABLE_SCHEMA.sortKey, "#t": "Type" },
+      ExpressionAttributeNames: {
+        "#pk": TABLE_SCHEMA.partitionKey,
+        "#sk": TABLE_SCHEMA.sortKey,
+        "#t": "Type",
+      },
       ExpressionAttributeValues: { ":pk": { S: executionArn } },
       ProjectionExpression: "#sk, #t",
       ScanIndexForward: false,
