@@ -30,10 +30,12 @@ const NOT_DECLARED = new Set(["CKV_AWS_301"]);
 const show = (o: Outcome) =>
   `${o.block.file}:${o.block.startLine} ${o.block.address}: ${o.status === "failed" ? o.why : o.status}`;
 
-describe.each(RULES)("$id $title", (rule) => {
-  const name = rule.trivy ? `${rule.id} / ${rule.trivy}` : rule.id;
+const ruleCases = RULES.map(
+  (rule) => [`${rule.id}${rule.trivy ? ` / ${rule.trivy}` : ""}: ${rule.title}`, rule] as const,
+);
 
-  test(`${name}: the stack meets it or skips it with a reason`, () => {
+describe.each(ruleCases)("%s", (_title, rule) => {
+  test("the stack meets it, or skips it with a reason", () => {
     // Prepare / Act
     const outcomes = evaluate(rule, real);
     // Assess
@@ -49,7 +51,7 @@ describe.each(RULES)("$id $title", (rule) => {
     }
   });
 
-  test(`${name}: the check fails on a bad fixture`, () => {
+  test("the check fails on a bad fixture", () => {
     const outcomes = evaluate(rule, fixtures);
     expect(outcomes.filter((o) => o.status === "failed").length).toBeGreaterThan(0);
   });
