@@ -83,11 +83,20 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
   const taskStates = lambdaTaskStates(definition);
   const executions = new Map<string, ExecutionRecord>();
   const running = new Set<Promise<unknown>>();
+  const aborts = new Set<() => void>();
+  let closing = false;
+  const inflight = new Set<Promise<unknown>>();
 
   const localHandler = async (input: JSONValue): Promise<JSONValue> => {
     const params = (input ?? {}) as { FunctionName?: string; Payload?: unknown };
     try {
-      const payload = (await o.invoke(String(params.FunctionName), params.Payload)) as JSONValue;
+      const call = o.invoke(String(params.FunctionName), params.Payload);
+      inflight.add(call);
+      call.then(
+        () => inflight.delete(call),
+        () => inflight.delete(call),
+      );
+      const payload = (await call) as JSONValue;
       return { ExecutedVersion: "$LATEST", Payload: payload ?? null, StatusCode: 200 };
     } catch (err) {
       const e = err as Error;
@@ -100,6 +109,7 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
   const run = (record: ExecutionRecord) => {
     const execution = machine.run(record.input as JSONValue, {
       overrides: { taskResourceLocalHandlers: overrides },
+      noThrowOnAbort: true,
       context: {
         Execution: {
           Id: record.executionArn,
@@ -111,12 +121,15 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
         StateMachine: { Id: stateMachineArn, Name: o.stateMachineName },
       },
     });
+    aborts.add(execution.abort);
     const p = execution.result.then(
       () => {
+        if (closing) return;
         record.status = "SUCCEEDED";
         record.stopDate = new Date();
       },
       (err: Error) => {
+        if (closing) return;
         record.status = "FAILED";
         record.stopDate = new Date();
         record.error = err.name;
@@ -124,7 +137,10 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
       },
     );
     running.add(p);
-    p.finally(() => running.delete(p));
+    p.finally(() => {
+      running.delete(p);
+      aborts.delete(execution.abort);
+    });
   };
 
   const server: Server = createServer(async (req, res) => {
@@ -136,7 +152,8 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
     const fail = (status: number, type: string, message: string) => reply(status, { __type: type, message });
     try {
       const target = String(req.headers["x-amz-target"] ?? "");
-      const body = await readBody(req, MAX_INPUT_BYTES + 4096);
+      // The 256 KiB limit applies to the input string; its JSON-escaped form in the request can be larger.
+      const body = await readBody(req, MAX_INPUT_BYTES * 6 + 4096);
       const request = body.length ? JSON.parse(body.toString("utf8")) : {};
       if (target === "AWSStepFunctions.StartExecution") {
         if (request.stateMachineArn !== stateMachineArn) {
@@ -192,11 +209,16 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
     idle: async () => {
       while (running.size) await Promise.allSettled([...running]);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      // Stop running executions first, so none writes to a DynamoDB that is shutting down.
+      closing = true;
+      for (const abort of aborts) abort();
+      await Promise.allSettled([...running, ...inflight]);
+      await new Promise<void>((resolve) => {
         server.closeAllConnections?.();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
 

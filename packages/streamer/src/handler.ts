@@ -44,7 +44,7 @@ export const handler = lambda.streamifyResponse(
       durationMs: Date.now() - started,
     };
     if (outcome.status === "error") logger.error("stream failed", { ...fields, error: outcome.error });
-    else if (outcome.status === "rejected") logger.info("request rejected", { ...fields, message: outcome.error?.message });
+    else if (outcome.status === "rejected") logger.info("request rejected", { ...fields, detail: outcome.error?.message });
     else logger.info("stream ended", fields);
     logger.resetKeys();
   },

@@ -3,7 +3,7 @@ import type { StreamerConfig } from "./config.js";
 import { serveDurable } from "./durable.js";
 import { serveJsonl } from "./jsonl.js";
 import { type FunctionUrlEvent, parseStreamRequest } from "./request.js";
-import type { ResponseSink } from "./sink.js";
+import { ClientGoneError, type ResponseSink } from "./sink.js";
 import type { ResultReader } from "./store.js";
 
 /** Log fields the handler records for each request (never signatures or record content). */
@@ -54,6 +54,9 @@ export async function serve(
     const r = await serveDurable(req, cfg, reader, tracked, stopAt, signal);
     return { status: "ok", executionArn, mode: req.live ?? "catch-up", ...r };
   } catch (err) {
+    if (err instanceof ClientGoneError || (opened && signal?.aborted)) {
+      return { status: "ok", ...(executionArn ? { executionArn } : {}), reason: "client-gone" };
+    }
     const known = err instanceof StepstreamError ? err : undefined;
     const code = known ? known.code : "Internal";
     const message = known ? known.message : "internal error; see the streamer's log";

@@ -1,3 +1,11 @@
+/** Thrown by a sink's `write` when the client has disconnected: the end of a stream, not a failure. */
+export class ClientGoneError extends Error {
+  override readonly name = "ClientGoneError";
+  constructor() {
+    super("the client has gone");
+  }
+}
+
 /** Where a response goes: the Lambda response stream, or a test double. */
 export interface ResponseSink {
   /** Sends the status line and headers. Called once, before any `write`. */
@@ -40,7 +48,7 @@ export function lambdaSink(responseStream: WritableLike, lambda: AwsLambdaGlobal
     },
     async write(chunk) {
       if (!body) throw new Error("write before open");
-      if (body.destroyed || body.writableEnded) throw new Error("the client has gone");
+      if (body.destroyed || body.writableEnded) throw new ClientGoneError();
       if (!body.write(chunk)) {
         await new Promise<void>((resolve) => {
           body?.once("drain", resolve);

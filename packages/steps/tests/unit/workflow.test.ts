@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { planWorkflow, sanitizeError, simulatedResult, StepstreamError } from "../../src/index.js";
+import { StepstreamError } from "@stepstream/results-schema";
+import { planWorkflow, sanitizeError, simulatedResult } from "../../src/index.js";
 
 const ARN = "arn:aws:states:us-east-1:123456789012:express:stepstream:run-1:0f8e2b7c";
 
