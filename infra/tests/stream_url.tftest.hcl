@@ -185,3 +185,17 @@ run "rejects_a_timeout_over_the_lambda_maximum" {
 
   expect_failures = [var.timeout_seconds]
 }
+
+run "a_missing_zip_is_reported_not_fatal_to_destroy" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    streamer_zip_path = "../../tests/fixtures/not-built.zip"
+  }
+
+  expect_failures = [check.streamer_zip_built]
+}

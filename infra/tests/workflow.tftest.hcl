@@ -176,3 +176,19 @@ run "rejects_a_bad_wait" {
 
   expect_failures = [var.step_wait_seconds]
 }
+
+run "a_missing_zip_is_reported_not_fatal_to_destroy" {
+  command = plan
+
+  module {
+    source = "./modules/workflow"
+  }
+
+  variables {
+    steps_zip_path = "../../tests/fixtures/not-built.zip"
+  }
+
+  # A check block warns (run make build) without making the configuration unusable, so
+  # `terraform destroy` still works after the zips are gone.
+  expect_failures = [check.steps_zip_built]
+}

@@ -94,8 +94,10 @@ resource "aws_lambda_function" "this" {
   description   = "stepstream streamer: streams an execution's results from the results table (read-only)."
   role          = aws_iam_role.this.arn
 
-  filename         = local.zip_path
-  source_code_hash = filebase64sha256(local.zip_path)
+  filename = local.zip_path
+  # try(): `terraform destroy` must work after `make clean` too; a missing zip still fails apply
+  # (the provider cannot read it) after the check below has said why.
+  source_code_hash = try(filebase64sha256(local.zip_path), null)
   handler          = var.handler
   runtime          = var.runtime
   architectures    = var.architectures
@@ -159,5 +161,12 @@ resource "aws_lambda_function_url" "this" {
       allow_credentials = false
       max_age           = var.cors_max_age_seconds
     }
+  }
+}
+
+check "streamer_zip_built" {
+  assert {
+    condition     = fileexists(local.zip_path)
+    error_message = "${local.zip_path} does not exist: run `make build` first (it builds the Lambda zips Terraform deploys)."
   }
 }

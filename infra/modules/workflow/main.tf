@@ -114,8 +114,10 @@ resource "aws_lambda_function" "steps" {
   description   = "stepstream step Lambda: plans runs and writes each result to the results table."
   role          = aws_iam_role.steps.arn
 
-  filename         = local.zip_path
-  source_code_hash = filebase64sha256(local.zip_path)
+  filename = local.zip_path
+  # try(): `terraform destroy` must work after `make clean` too; a missing zip still fails apply
+  # (the provider cannot read it) after the check below has said why.
+  source_code_hash = try(filebase64sha256(local.zip_path), null)
   handler          = var.steps_handler
   runtime          = var.runtime
   architectures    = var.architectures
@@ -257,4 +259,11 @@ resource "aws_sfn_state_machine" "this" {
   tags = var.tags
 
   depends_on = [aws_iam_role_policy.this]
+}
+
+check "steps_zip_built" {
+  assert {
+    condition     = fileexists(local.zip_path)
+    error_message = "${local.zip_path} does not exist: run `make build` first (it builds the Lambda zips Terraform deploys)."
+  }
 }
