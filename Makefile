@@ -25,7 +25,7 @@ build: install ## build every package and the Lambda zips Terraform deploys
 
 test: install ## unit, integration, contract and browser tests, and the offline Terraform checks
 	pnpm exec turbo run test --concurrency=1
-	bash infra/scripts/check.sh
+	bash infra/scripts/check.sh --terraform-only
 
 lint: install ## Biome (format + lint) and TypeScript type checks
 	pnpm exec biome check .

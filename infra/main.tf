@@ -58,8 +58,8 @@ module "stream_url" {
   state_machine_arn = module.workflow.state_machine_arn
 
   streamer_zip_path       = var.streamer_zip_path
-  timeout_seconds         = var.stream_timeout_seconds
-  idle_timeout_seconds    = var.stream_idle_timeout_seconds
+  timeout_seconds         = var.streamer_lambda_timeout_seconds
+  idle_timeout_seconds    = var.stream_timeout_seconds
   poll_interval_ms        = var.poll_interval_ms
   max_poll_interval_ms    = var.max_poll_interval_ms
   final_result_field_name = var.final_result_field_name

@@ -42,25 +42,25 @@ variable "final_result_field_name" {
   }
 }
 
-variable "stream_timeout_seconds" {
+variable "streamer_lambda_timeout_seconds" {
   description = "Streamer Lambda timeout, seconds: the longest one stream connection stays open (and is billed). The stream ends cleanly just before it; the client resumes from its last offset."
   type        = number
   default     = 360
 
   validation {
-    condition     = var.stream_timeout_seconds >= 10 && var.stream_timeout_seconds <= 900 && floor(var.stream_timeout_seconds) == var.stream_timeout_seconds
-    error_message = "stream_timeout_seconds must be a whole number between 10 and 900 (the Lambda maximum)."
+    condition     = var.streamer_lambda_timeout_seconds >= 10 && var.streamer_lambda_timeout_seconds <= 900 && floor(var.streamer_lambda_timeout_seconds) == var.streamer_lambda_timeout_seconds
+    error_message = "streamer_lambda_timeout_seconds must be a whole number between 10 and 900 (the Lambda maximum)."
   }
 }
 
-variable "stream_idle_timeout_seconds" {
-  description = "With no new record for this long, a stream ends with a synthetic timeout record (STREAM_TIMEOUT_SECONDS). Must be at least 3 s shorter than stream_timeout_seconds. The default outlasts the 300 s an Express execution may run."
+variable "stream_timeout_seconds" {
+  description = "With no new record for this long, a stream ends with a synthetic timeout record (STREAM_TIMEOUT_SECONDS). Must be at least 3 s shorter than streamer_lambda_timeout_seconds. The default outlasts the 300 s an Express execution may run."
   type        = number
   default     = 330
 
   validation {
-    condition     = var.stream_idle_timeout_seconds >= 1 && var.stream_idle_timeout_seconds <= 890 && floor(var.stream_idle_timeout_seconds) == var.stream_idle_timeout_seconds
-    error_message = "stream_idle_timeout_seconds must be a whole number between 1 and 890."
+    condition     = var.stream_timeout_seconds >= 1 && var.stream_timeout_seconds <= 890 && floor(var.stream_timeout_seconds) == var.stream_timeout_seconds
+    error_message = "stream_timeout_seconds must be a whole number between 1 and 890."
   }
 }
 

@@ -98,16 +98,16 @@ run "rejects_bad_root_variables" {
   command = plan
 
   variables {
-    name_prefix            = "Bad_Prefix"
-    stream_timeout_seconds = 901
-    api_authorization      = "COGNITO"
-    cors_allow_origins     = ["*"]
-    log_retention_days     = 0
+    name_prefix                     = "Bad_Prefix"
+    streamer_lambda_timeout_seconds = 901
+    api_authorization               = "COGNITO"
+    cors_allow_origins              = ["*"]
+    log_retention_days              = 0
   }
 
   expect_failures = [
     var.name_prefix,
-    var.stream_timeout_seconds,
+    var.streamer_lambda_timeout_seconds,
     var.api_authorization,
     var.cors_allow_origins,
     var.log_retention_days,
