@@ -10,6 +10,7 @@ import {
   useState,
 } from "react";
 import { type ClientOptions, StepstreamClient, StepstreamClientError, type StreamOutcome } from "./client.js";
+import type { Credentials } from "./sigv4.js";
 
 /** Where a stream is: before it starts, while it reads, and how it ended. */
 export type ExecutionStreamStatus =
@@ -87,6 +88,45 @@ export function useStepstreamClient(): StepstreamClient | null {
   return useContext(StepstreamContext);
 }
 
+/** What makes two `clientOptions` the same client: every value, and whether functions are given. */
+function clientKey(o: ClientOptions): string {
+  const c = o.credentials;
+  return JSON.stringify([
+    o.apiEndpoint,
+    o.streamUrl ?? null,
+    o.region ?? null,
+    o.maxReconnects ?? null,
+    o.reconnectDelayMs ?? null,
+    c === null
+      ? null
+      : typeof c === "function"
+        ? "provider"
+        : c
+          ? [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? null]
+          : "env",
+    typeof o.fetch === "function",
+  ]);
+}
+
+/** A client for the options in `ref`, whose credentials provider and `fetch` are always the latest. */
+function clientFrom(ref: { current: ClientOptions | undefined }): StepstreamClient {
+  const o = ref.current as ClientOptions;
+  return new StepstreamClient({
+    ...o,
+    ...(typeof o.credentials === "function"
+      ? {
+          credentials: () => {
+            const c = ref.current?.credentials;
+            return typeof c === "function" ? c() : Promise.resolve(c as Credentials);
+          },
+        }
+      : {}),
+    ...(o.fetch
+      ? { fetch: (...args: Parameters<typeof fetch>) => (ref.current?.fetch ?? fetch)(...args) }
+      : {}),
+  });
+}
+
 const initialState = (from: string): ExecutionStreamState => ({
   records: [],
   status: "idle",
@@ -127,12 +167,16 @@ export function useExecutionStream(
 ): ExecutionStreamState {
   const from = options.from ?? "-1";
   const provided = useStepstreamClient();
+  // A client made from options is rebuilt only when what identifies the endpoints and the identity
+  // changes, so inline `clientOptions` objects are fine; functions in them (a credentials provider,
+  // `fetch`) are called through a ref, so a new function on each render does not restart the stream.
   const co = options.clientOptions;
-  // A client made from options is rebuilt only when what identifies the endpoints changes.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the endpoint-identifying fields, not the options object
+  const coRef = useRef(co);
+  coRef.current = co;
+  const key = co ? clientKey(co) : null;
   const own = useMemo(
-    () => (options.client || provided || !co ? null : new StepstreamClient(co)),
-    [options.client, provided, co?.apiEndpoint, co?.streamUrl, co?.region, co?.credentials, co?.fetch],
+    () => (options.client || provided || key === null ? null : clientFrom(coRef)),
+    [options.client, provided, key],
   );
   const client = options.client ?? provided ?? own;
 
