@@ -1,0 +1,202 @@
+import { existsSync } from "node:fs";
+import { type LocalStack, startStack } from "@stepstream/local";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+// The web view in a real browser (Debian's chromium driven by playwright-core; no browser download),
+// served by the local stack's web front end, which signs the browser's requests server-side.
+
+export const CHROMIUM = process.env.STEPSTREAM_CHROMIUM ?? "/usr/bin/chromium";
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const SIMULATED = (i: number) => `This is simulated result ${i}`;
+
+let stack: LocalStack;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the browser test needs Debian's chromium. Install it with: apt-get install chromium (CI does this in .ci/run)`,
+    );
+  }
+  stack = await startStack({
+    memory: true,
+    port: 0,
+    outputsFile: null,
+    web: true,
+    stepWaitMs: 0,
+    streamer: { pollIntervalMs: 20, maxPollIntervalMs: 100 },
+  });
+  if (!stack.webUrl)
+    throw new Error("the web view is not built: apps/web/dist/server is missing (make build)");
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+});
+
+afterEach(async () => {
+  await page?.context().close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+async function openPage(viewport = { width: 1100, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  page = await context.newPage();
+  page.on("pageerror", (err) => {
+    throw err;
+  });
+  await page.goto(stack.webUrl as string);
+  return page;
+}
+
+async function startRun(
+  p: Page,
+  fields: { count?: number; stepDurationMs?: number; failAt?: number },
+): Promise<void> {
+  if (fields.count !== undefined) await p.getByLabel("Results", { exact: true }).fill(String(fields.count));
+  if (fields.stepDurationMs !== undefined)
+    await p.getByLabel("Step duration (ms)").fill(String(fields.stepDurationMs));
+  if (fields.failAt !== undefined) await p.getByLabel("Fail at step").fill(String(fields.failAt));
+  await p.getByRole("button", { name: "Start run" }).click();
+}
+
+const recordTexts = (p: Page) => p.getByTestId("record").locator(".record-result").allTextContents();
+const recordOffsets = (p: Page) =>
+  p.getByTestId("record").evaluateAll((els) => els.map((e) => e.getAttribute("data-offset") ?? ""));
+const status = (p: Page) => p.getByTestId("status").textContent();
+
+/** Samples the number of records shown until the status is terminal: the counts seen, in order. */
+async function watchCounts(p: Page, timeoutMs = 30_000): Promise<number[]> {
+  const seen: number[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const n = await p.getByTestId("record").count();
+    if (seen.at(-1) !== n) seen.push(n);
+    const s = await status(p);
+    if (s === "succeeded" || s === "failed" || s === "timed out") {
+      const last = await p.getByTestId("record").count();
+      if (seen.at(-1) !== last) seen.push(last);
+      return seen;
+    }
+    await p.waitForTimeout(25);
+  }
+  throw new Error(`no terminal status within ${timeoutMs} ms (saw counts ${seen.join(",")})`);
+}
+
+describe("the web view", () => {
+  it("starts a run from the form and shows its 5 records one by one, then the terminal status", async () => {
+    // Prepare
+    const p = await openPage();
+    const streamRequests: string[] = [];
+    p.on("request", (r) => {
+      if (r.url().includes("/api/stream")) streamRequests.push(r.url());
+    });
+
+    // Act
+    await startRun(p, { count: 5, stepDurationMs: 400 });
+    const counts = await watchCounts(p);
+
+    // Assess: each record appeared on its own, in order, and nothing but the page's origin was called.
+    expect(counts.filter((n) => n > 0)).toEqual([1, 2, 3, 4, 5]);
+    expect(await status(p)).toBe("succeeded");
+    expect(await recordTexts(p)).toEqual([0, 1, 2, 3, 4].map(SIMULATED));
+    expect(await p.getByTestId("progress").getAttribute("aria-valuenow")).toBe("5");
+    expect(await p.getByTestId("progress-count").textContent()).toBe("5 / 5 results");
+    const url = new URL(p.url());
+    expect(url.searchParams.get("execution")).toMatch(/^arn:aws:states:/);
+    expect(url.searchParams.get("offset")).toMatch(/^\d{16}$/);
+    expect(streamRequests.length).toBeGreaterThan(0);
+    for (const r of streamRequests) expect(r.startsWith(stack.webUrl as string)).toBe(true);
+    // No credential in the page: the access key is nowhere in what the browser holds.
+    const html = await p.content();
+    const storage = await p.evaluate(() => JSON.stringify(window.localStorage));
+    expect(html + storage).not.toContain(stack.credentials?.accessKeyId);
+  });
+
+  it("resumes after a reload mid-run from the offset in the URL, without duplicates", async () => {
+    const p = await openPage();
+    await startRun(p, { count: 5, stepDurationMs: 700 });
+    await p.getByTestId("record").nth(1).waitFor({ timeout: 20_000 });
+    const offsetBefore = new URL(p.url()).searchParams.get("offset") as string;
+    expect(offsetBefore).toMatch(/^\d{16}$/);
+    const resumedFrom: string[] = [];
+    p.on("request", (r) => {
+      if (r.url().includes("/api/stream"))
+        resumedFrom.push(new URL(r.url()).searchParams.get("offset") ?? "");
+    });
+
+    // Act: reload while the run is still going.
+    await p.reload();
+    const shownAfterReload = await p.getByTestId("record").count();
+    const counts = await watchCounts(p);
+
+    // Assess: the records read before the reload are back at once, the stream resumed after the
+    // URL's offset (not from the start), and every record is shown exactly once, in order.
+    expect(await status(p)).toBe("succeeded");
+    expect(shownAfterReload).toBeGreaterThanOrEqual(2);
+    expect(counts.at(-1)).toBe(5);
+    expect(resumedFrom[0]).not.toBe("-1");
+    expect((resumedFrom[0] ?? "") >= offsetBefore).toBe(true);
+    expect(await recordTexts(p)).toEqual([0, 1, 2, 3, 4].map(SIMULATED));
+    const offsets = await recordOffsets(p);
+    expect(new Set(offsets).size).toBe(5);
+  });
+
+  it("shows a failing run's error and its status", async () => {
+    const p = await openPage();
+
+    await startRun(p, { count: 5, failAt: 2 });
+    await watchCounts(p);
+
+    expect(await status(p)).toBe("failed");
+    expect(await recordTexts(p)).toEqual([SIMULATED(0), SIMULATED(1)]);
+    const error = await p.getByTestId("error").textContent();
+    expect(error).toContain("SimulatedStepFailure");
+    expect(error).toContain("failAt=2");
+  });
+
+  it("refuses bad input with the API's message, and lists recent runs whose full results reopen", async () => {
+    const p = await openPage();
+    await startRun(p, { count: 2 });
+    await watchCounts(p);
+    const finished = new URL(p.url()).searchParams.get("execution") as string;
+
+    await startRun(p, { count: 3, failAt: 3 });
+    await expect.poll(() => p.getByRole("alert").textContent()).toContain("failAt must be below count");
+
+    await startRun(p, { count: 1, failAt: 0 });
+    await watchCounts(p);
+    const items = p.getByRole("region", { name: "Recent executions" }).getByRole("button");
+    expect(await items.count()).toBeGreaterThanOrEqual(2);
+    await items.filter({ hasText: finished.split(":").pop() as string }).click();
+    await watchCounts(p);
+
+    expect(new URL(p.url()).searchParams.get("execution")).toBe(finished);
+    expect(await status(p)).toBe("succeeded");
+    expect(await recordTexts(p)).toEqual([SIMULATED(0), SIMULATED(1)]);
+  });
+
+  it("fits a phone-sized screen", async () => {
+    const p = await openPage({ width: 375, height: 740 });
+
+    await startRun(p, { count: 3 });
+    await watchCounts(p);
+
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const button = await p.getByRole("button", { name: "Start run" }).boundingBox();
+    expect(button?.width).toBeGreaterThan(300);
+  });
+});
