@@ -283,7 +283,7 @@ function ExecutionView({
               <span>
                 {first !== undefined ? `+${((r.ResultTimestamp - first) / 1000).toFixed(2)} s` : ""}
               </span>
-              <code>{r.Offset.replace(/^0+(?=\d)/, "")}</code>
+              <code title={`offset ${r.Offset}`}>{r.Offset.replace(/^0+(?=\d)/, "")}</code>
             </span>
           </li>
         ))}
