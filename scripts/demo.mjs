@@ -23,10 +23,15 @@ const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const { startStack } = await import(pathToFileURL(stackEntry).href);
 const stack = await startStack({ memory: true, port: 0, outputsFile });
 const up = performance.now();
-console.log(`demo: local stack up in ${Math.round(up - t0)} ms (DynamoDB in memory, API ${stack.apiEndpoint})`);
+console.log(
+  `demo: local stack up in ${Math.round(up - t0)} ms (DynamoDB in memory, API ${stack.apiEndpoint})`,
+);
 console.log(`demo: node apps/cli/dist/main.js run --outputs ${relative(root, outputsFile)}\n`);
 
-const child = spawn(process.execPath, [cli, "run", "--outputs", outputsFile], { stdio: "inherit", cwd: root });
+const child = spawn(process.execPath, [cli, "run", "--outputs", outputsFile], {
+  stdio: "inherit",
+  cwd: root,
+});
 // Ctrl-C reaches the CLI too (same process group): it stops and prints how to resume; we wait for it.
 const ignore = () => {};
 process.on("SIGINT", ignore);

@@ -34,7 +34,8 @@ try {
   const page = await browser.newPage({ viewport: { width: 880, height: 1000 }, colorScheme: "light" });
   await page.goto(stack.webUrl);
   const run = async (fields) => {
-    for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(String(value));
+    for (const [label, value] of Object.entries(fields))
+      await page.getByLabel(label, { exact: true }).fill(String(value));
     await page.getByRole("button", { name: "Start run" }).click();
   };
   await run({ Results: 5, "Step duration (ms)": 0, "Fail at step": 3 });
