@@ -308,6 +308,54 @@ describe("endpoint discovery", () => {
     }
   });
 
+  it("reads terraform output -json when terraform is on PATH and infra/ has state, before .local/outputs.json", async () => {
+    // Prepare: a project with deployed state, and a `terraform` that answers `output -json` with the
+    // outputs of this test's stack (standing in for AWS); .local/outputs.json points elsewhere.
+    const project = mkdtempSync(join(tmpdir(), "stepstream-tf-"));
+    try {
+      mkdirSync(join(project, "infra"));
+      mkdirSync(join(project, ".local"));
+      mkdirSync(join(project, "bin"));
+      writeFileSync(join(project, "infra/main.tf"), "");
+      writeFileSync(join(project, "infra/terraform.tfstate"), "{}");
+      writeFileSync(
+        join(project, ".local/outputs.json"),
+        JSON.stringify({
+          api_endpoint: { value: "http://127.0.0.1:9/" },
+          stream_url: { value: "http://127.0.0.1:9/" },
+        }),
+      );
+      const tf = join(project, "bin/terraform");
+      writeFileSync(
+        tf,
+        `#!/bin/sh\n[ "$1" = "-chdir=${join(project, "infra")}" ] && [ "$2" = output ] && [ "$3" = -json ] && exec cat ${outputs}\nexit 1\n`,
+        { mode: 0o755 },
+      );
+      const creds = stack.credentials as { accessKeyId: string; secretAccessKey: string };
+      const env = cleanEnv({
+        PATH: `${join(project, "bin")}:${process.env.PATH}`,
+        AWS_ACCESS_KEY_ID: creds.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      });
+
+      const config = await cli(["config", "--json"], { cwd: project, env });
+      const ran = await cli(["run", "--count", "2", "--json"], { cwd: project, env });
+
+      const c = JSON.parse(config.stdout) as {
+        apiEndpoint: string;
+        source: Record<string, string>;
+        tried: string[];
+      };
+      expect(c.apiEndpoint).toBe(stack.apiEndpoint);
+      expect(c.source.endpoints).toBe("terraform output (infra/)");
+      expect(c.tried.at(-1)).toMatch(/terraform -chdir=.* output -json: found/);
+      expect(ran.code).toBe(0);
+      expect(jsonLines(ran.stdout)).toHaveLength(2);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it("prefers flags over environment over files, and AWS_* credentials over local_credentials", async () => {
     const creds = stack.credentials;
     if (!creds) throw new Error("the stack should verify SigV4");
