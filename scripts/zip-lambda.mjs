@@ -16,7 +16,8 @@ const walk = (d) => {
   for (const entry of readdirSync(d).sort()) {
     const p = join(d, entry);
     if (statSync(p).isDirectory()) walk(p);
-    else if (!entry.endsWith(".map")) files[relative(dir, p)] = [readFileSync(p), { mtime: new Date("2020-01-01T00:00:00Z") }];
+    else if (!entry.endsWith(".map"))
+      files[relative(dir, p)] = [readFileSync(p), { mtime: new Date("2020-01-01T00:00:00Z") }];
   }
 };
 walk(dir);

@@ -24,7 +24,8 @@ export interface WorkflowTemplateVars {
  */
 export function renderWorkflowDefinition(vars: WorkflowTemplateVars, template?: string): string {
   const source = template ?? readFileSync(WORKFLOW_TEMPLATE_PATH, "utf8");
-  if (source.includes("%{")) throw new Error("the ASL template uses template directives; extend renderWorkflowDefinition");
+  if (source.includes("%{"))
+    throw new Error("the ASL template uses template directives; extend renderWorkflowDefinition");
   const values: Record<string, string> = {
     steps_function_arn: vars.stepsFunctionArn,
     step_wait_seconds: String(vars.stepWaitSeconds),

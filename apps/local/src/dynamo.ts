@@ -1,5 +1,10 @@
 import type { Server } from "node:http";
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+} from "@aws-sdk/client-dynamodb";
 import { TABLE_SCHEMA } from "@stepstream/results-schema";
 import dynalite from "dynalite";
 

@@ -31,7 +31,8 @@ export function functionUrlHandler(o: FunctionUrlOptions) {
     const queryStringParameters: Record<string, string> = {};
     try {
       for (const [k, v] of new URLSearchParams(rawQueryString)) {
-        queryStringParameters[k] = queryStringParameters[k] === undefined ? v : `${queryStringParameters[k]},${v}`;
+        queryStringParameters[k] =
+          queryStringParameters[k] === undefined ? v : `${queryStringParameters[k]},${v}`;
       }
     } catch {
       // Lambda passes the raw string on regardless; the handler validates it.
@@ -63,7 +64,9 @@ export function functionUrlHandler(o: FunctionUrlOptions) {
         time: now.toUTCString(),
         timeEpoch: now.getTime(),
       },
-      ...(body.length ? { body: body.toString("base64"), isBase64Encoded: true } : { isBase64Encoded: false }),
+      ...(body.length
+        ? { body: body.toString("base64"), isBase64Encoded: true }
+        : { isBase64Encoded: false }),
     };
     const responseStream = new PassThrough();
     res.on("close", () => {

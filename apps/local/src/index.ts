@@ -1,12 +1,18 @@
 export { renderWorkflowDefinition, WORKFLOW_TEMPLATE_PATH, type WorkflowTemplateVars } from "./asl.js";
-export { DEVELOPMENT_CREDENTIALS, type LocalCredentials, MAX_CLOCK_SKEW_MS, type SignedRequest, verifySigV4 } from "./auth.js";
+export {
+  DEVELOPMENT_CREDENTIALS,
+  type LocalCredentials,
+  MAX_CLOCK_SKEW_MS,
+  type SignedRequest,
+  verifySigV4,
+} from "./auth.js";
 export {
   DEFAULT_PORT,
   type LocalStack,
   REPO_ROOT,
-  type StackOptions,
   STEPS_BUNDLE,
   STREAMER_BUNDLE,
+  type StackOptions,
   type StreamerSettings,
   startStack,
 } from "./stack.js";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { PassThrough, type Writable } from "node:stream";
+import type { PassThrough, Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 
 /**
@@ -86,7 +86,10 @@ export function readPrelude(
     } catch {
       prelude = { statusCode: 502, headers: { "content-type": "application/json" } };
     }
-    onPrelude({ statusCode: prelude.statusCode ?? 200, headers: prelude.headers ?? {} }, buf.subarray(at + 8));
+    onPrelude(
+      { statusCode: prelude.statusCode ?? 200, headers: prelude.headers ?? {} },
+      buf.subarray(at + 8),
+    );
   };
   stream.on("data", onData);
 }

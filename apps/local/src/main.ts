@@ -72,7 +72,9 @@ const stack = await startStack({
   ...(log ? { log } : {}),
 }).catch((err: Error & { code?: string }) => {
   if (err.code === "EADDRINUSE") {
-    console.error(`a port is already in use (${err.message}); set STEPSTREAM_PORT or --port to another first port`);
+    console.error(
+      `a port is already in use (${err.message}); set STEPSTREAM_PORT or --port to another first port`,
+    );
   } else {
     console.error(`the local stack could not start: ${err.message}`);
   }
@@ -87,13 +89,17 @@ console.log(`stepstream local stack is up (${Date.now() - started} ms)
   web view            ${stack.webUrl ?? (args.values["no-web"] ? "off (--no-web)" : "not built: make build builds apps/web")}
   outputs             .local/outputs.json`);
 if (!stack.credentials) {
-  console.log("  WARNING: --no-auth: the API and the stream URL accept unsigned requests from anyone who can reach them.");
+  console.log(
+    "  WARNING: --no-auth: the API and the stream URL accept unsigned requests from anyone who can reach them.",
+  );
 } else if (stack.credentialsSource === "development pair") {
   console.log(`  SigV4                requests must be signed with the development pair:
                        AWS_ACCESS_KEY_ID=${DEVELOPMENT_CREDENTIALS.accessKeyId}
                        AWS_SECRET_ACCESS_KEY=${DEVELOPMENT_CREDENTIALS.secretAccessKey}`);
 } else {
-  console.log(`  SigV4                requests must be signed with your AWS_ACCESS_KEY_ID (${stack.credentials.accessKeyId.slice(0, 4)}…)`);
+  console.log(
+    `  SigV4                requests must be signed with your AWS_ACCESS_KEY_ID (${stack.credentials.accessKeyId.slice(0, 4)}…)`,
+  );
 }
 console.log("Press Ctrl-C to stop.");
 

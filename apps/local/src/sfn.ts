@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import { StateMachine } from "aws-local-stepfunctions";
 
 type JSONValue = Parameters<StateMachine["run"]>[0];
+
 import { readBody } from "./http.js";
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -101,7 +102,10 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
     } catch (err) {
       const e = err as Error;
       const errorType = e.name && e.name !== "Error" ? e.name : "Error";
-      throw new LambdaFunctionError(errorType, JSON.stringify({ errorType, errorMessage: e.message, trace: [] }));
+      throw new LambdaFunctionError(
+        errorType,
+        JSON.stringify({ errorType, errorMessage: e.message, trace: [] }),
+      );
     }
   };
   const overrides = Object.fromEntries(taskStates.map((s) => [s, localHandler]));
@@ -133,7 +137,11 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
         record.status = "FAILED";
         record.stopDate = new Date();
         record.error = err.name;
-        o.log?.("execution failed", { executionArn: record.executionArn, error: err.name, cause: (err as Error & { cause?: unknown }).message });
+        o.log?.("execution failed", {
+          executionArn: record.executionArn,
+          error: err.name,
+          cause: (err as Error & { cause?: unknown }).message,
+        });
       },
     );
     running.add(p);
@@ -146,7 +154,10 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
   const server: Server = createServer(async (req, res) => {
     const reply = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
-      res.writeHead(status, { "content-type": "application/x-amz-json-1.0", "content-length": Buffer.byteLength(text) });
+      res.writeHead(status, {
+        "content-type": "application/x-amz-json-1.0",
+        "content-length": Buffer.byteLength(text),
+      });
       res.end(text);
     };
     const fail = (status: number, type: string, message: string) => reply(status, { __type: type, message });
@@ -157,7 +168,11 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
       const request = body.length ? JSON.parse(body.toString("utf8")) : {};
       if (target === "AWSStepFunctions.StartExecution") {
         if (request.stateMachineArn !== stateMachineArn) {
-          return fail(400, "StateMachineDoesNotExist", `State Machine Does Not Exist: '${request.stateMachineArn}'`);
+          return fail(
+            400,
+            "StateMachineDoesNotExist",
+            `State Machine Does Not Exist: '${request.stateMachineArn}'`,
+          );
         }
         const input = request.input ?? "{}";
         if (typeof input !== "string" || Buffer.byteLength(input) > MAX_INPUT_BYTES) {
@@ -172,14 +187,21 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
         const name = request.name ?? randomUUID();
         if (!NAME_RE.test(name)) return fail(400, "InvalidName", "name must be 1-80 of A-Z a-z 0-9 _ -");
         const executionArn = `arn:aws:states:${o.region}:${o.account}:express:${o.stateMachineName}:${name}:${randomUUID()}`;
-        const record: ExecutionRecord = { executionArn, name, startDate: new Date(), input: parsedInput, status: "RUNNING" };
+        const record: ExecutionRecord = {
+          executionArn,
+          name,
+          startDate: new Date(),
+          input: parsedInput,
+          status: "RUNNING",
+        };
         executions.set(executionArn, record);
         run(record);
         if (o.duplicateExecutions) run({ ...record });
         return reply(200, { executionArn, startDate: record.startDate.getTime() / 1000 });
       }
       if (target === "AWSStepFunctions.DescribeStateMachine") {
-        if (request.stateMachineArn !== stateMachineArn) return fail(400, "StateMachineDoesNotExist", "State Machine Does Not Exist");
+        if (request.stateMachineArn !== stateMachineArn)
+          return fail(400, "StateMachineDoesNotExist", "State Machine Does Not Exist");
         return reply(200, {
           stateMachineArn,
           name: o.stateMachineName,
@@ -190,7 +212,11 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
           creationDate: 0,
         });
       }
-      return fail(400, "UnknownOperationException", `${target || "(no X-Amz-Target)"} is not supported by the local stack`);
+      return fail(
+        400,
+        "UnknownOperationException",
+        `${target || "(no X-Amz-Target)"} is not supported by the local stack`,
+      );
     } catch (err) {
       return fail(400, "SerializationException", `bad request: ${(err as Error).message}`);
     }
@@ -234,7 +260,8 @@ function lambdaTaskStates(definition: { States?: Record<string, unknown> }): str
         Iterator?: { States?: Record<string, unknown> };
         Branches?: { States?: Record<string, unknown> }[];
       };
-      if (state.Type === "Task" && state.Resource?.startsWith("arn:aws:states:::lambda:invoke")) names.push(name);
+      if (state.Type === "Task" && state.Resource?.startsWith("arn:aws:states:::lambda:invoke"))
+        names.push(name);
       visit(state.ItemProcessor?.States ?? state.Iterator?.States);
       for (const b of state.Branches ?? []) visit(b.States);
     }

@@ -4,7 +4,7 @@ import type { Writable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { startApiHandler, MAX_START_BODY_BYTES } from "./api.js";
+import { MAX_START_BODY_BYTES, startApiHandler } from "./api.js";
 import { renderWorkflowDefinition } from "./asl.js";
 import { DEVELOPMENT_CREDENTIALS, type LocalCredentials } from "./auth.js";
 import { ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
@@ -126,7 +126,13 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   const auth = options.auth ?? true;
   const fromEnv = envCredentials();
   const credentials = options.credentials ?? fromEnv ?? DEVELOPMENT_CREDENTIALS;
-  const credentialsSource = !auth ? "none" : options.credentials ? "options" : fromEnv ? "environment" : "development pair";
+  const credentialsSource = !auth
+    ? "none"
+    : options.credentials
+      ? "options"
+      : fromEnv
+        ? "environment"
+        : "development pair";
   const basePort = options.port ?? Number(process.env.STEPSTREAM_PORT ?? DEFAULT_PORT);
   if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65530) {
     throw new Error(`STEPSTREAM_PORT must be a port number (0-65530), got ${process.env.STEPSTREAM_PORT}`);
@@ -172,10 +178,13 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       FINAL_RESULT_FIELD_NAME: options.finalResultFieldName ?? "FinalResult",
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? "ERROR",
     };
-    const stepsHandler = await loadBundle<(event: unknown, context: unknown) => Promise<unknown>>(STEPS_BUNDLE, {
-      ...common,
-      RESULT_TTL_DAYS: String(options.resultTtlDays ?? 7),
-    });
+    const stepsHandler = await loadBundle<(event: unknown, context: unknown) => Promise<unknown>>(
+      STEPS_BUNDLE,
+      {
+        ...common,
+        RESULT_TTL_DAYS: String(options.resultTtlDays ?? 7),
+      },
+    );
     const streamerEnv: Record<string, string> = { ...common, STATE_MACHINE_ARN: stateMachineArn };
     const put = (k: string, v: number | undefined) => {
       if (v !== undefined) streamerEnv[k] = String(v);
@@ -187,7 +196,15 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     put("LONG_POLL_SECONDS", s.longPollSeconds);
     put("PAGE_SIZE", s.pageSize);
     put("DEADLINE_MARGIN_MS", s.deadlineMarginMs);
-    for (const k of ["POLL_INTERVAL_MS", "MAX_POLL_INTERVAL_MS", "STREAM_TIMEOUT_SECONDS", "HEARTBEAT_SECONDS", "LONG_POLL_SECONDS", "PAGE_SIZE", "DEADLINE_MARGIN_MS"]) {
+    for (const k of [
+      "POLL_INTERVAL_MS",
+      "MAX_POLL_INTERVAL_MS",
+      "STREAM_TIMEOUT_SECONDS",
+      "HEARTBEAT_SECONDS",
+      "LONG_POLL_SECONDS",
+      "PAGE_SIZE",
+      "DEADLINE_MARGIN_MS",
+    ]) {
       if (!(k in streamerEnv)) delete process.env[k];
     }
     const streamerHandler = await loadBundle<(e: unknown, r: Writable, c: unknown) => Promise<void>>(
@@ -207,7 +224,9 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       ...(log ? { log } : {}),
       invoke: async (functionName, payload) => {
         if (functionName !== stepsFunctionArn && functionName !== stepsFunctionName) {
-          throw Object.assign(new Error(`Function not found: ${functionName}`), { name: "Lambda.ResourceNotFoundException" });
+          throw Object.assign(new Error(`Function not found: ${functionName}`), {
+            name: "Lambda.ResourceNotFoundException",
+          });
         }
         return stepsHandler(payload, lambdaContext(stepsFunctionName, region, account, 60_000));
       },
@@ -291,7 +310,11 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       stateMachineArn,
       apiAuthorization: auth ? "AWS_IAM" : "NONE",
     };
-    const out = (value: unknown, sensitive = false) => ({ sensitive, type: typeof value === "string" ? "string" : ["object", {}], value });
+    const out = (value: unknown, sensitive = false) => ({
+      sensitive,
+      type: typeof value === "string" ? "string" : ["object", {}],
+      value,
+    });
     const outputs: LocalStack["outputs"] = {
       api_endpoint: out(api.url),
       stream_url: out(stream.url),
@@ -301,9 +324,12 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       dynamodb_endpoint: out(dynamo.endpoint),
       sfn_endpoint: out(sfn.endpoint),
       ...(webUrl ? { web_url: out(webUrl) } : {}),
-      ...(auth && credentialsSource === "development pair" ? { local_credentials: out(DEVELOPMENT_CREDENTIALS, true) } : {}),
+      ...(auth && credentialsSource === "development pair"
+        ? { local_credentials: out(DEVELOPMENT_CREDENTIALS, true) }
+        : {}),
     };
-    const outputsFile = options.outputsFile === undefined ? join(REPO_ROOT, ".local/outputs.json") : options.outputsFile;
+    const outputsFile =
+      options.outputsFile === undefined ? join(REPO_ROOT, ".local/outputs.json") : options.outputsFile;
     if (outputsFile) {
       mkdirSync(dirname(outputsFile), { recursive: true });
       writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);

@@ -27,7 +27,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const fakeArn = (name: string) => `arn:aws:states:${stack.region}:${stack.account}:express:stepstream-local:${name}:00000000-0000-0000-0000-000000000000`;
+const fakeArn = (name: string) =>
+  `arn:aws:states:${stack.region}:${stack.account}:express:stepstream-local:${name}:00000000-0000-0000-0000-000000000000`;
 
 async function storedItems(executionArn: string) {
   const out = await ddb.send(
@@ -45,7 +46,11 @@ async function storedItems(executionArn: string) {
 describe("at-least-once executions", () => {
   it("an execution delivered twice (every step runs twice, concurrently) still writes each record once", async () => {
     // Act
-    const runs = await Promise.all(Array.from({ length: 5 }, () => startRun(stack, { count: 6, concurrency: 3, stepWaitSeconds: 0, stepJitterMs: 30 })));
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        startRun(stack, { count: 6, concurrency: 3, stepWaitSeconds: 0, stepJitterMs: 30 }),
+      ),
+    );
     const streams = await Promise.all(runs.map((wf) => readLines(stack, wf.completeLambdaResultURL)));
     await stack.idle();
     // Assess: the stream and the table hold exactly one record per step, dense offsets, one terminal.
@@ -89,9 +94,13 @@ describe("at-least-once executions", () => {
     const executionArn = fakeArn("closed");
     const config = { tableName: stack.tableName, resultTtlDays: 1, client: ddb };
     await putResult({ executionArn, recordKey: "only", result: 1, type: "final" }, config);
-    await expect(putResult({ executionArn, recordKey: "late", result: 2 }, config)).rejects.toMatchObject({ code: "StreamClosed" });
+    await expect(putResult({ executionArn, recordKey: "late", result: 2 }, config)).rejects.toMatchObject({
+      code: "StreamClosed",
+    });
     // …but a retry of a step already written is still answered as its duplicate.
-    await expect(putResult({ executionArn, recordKey: "only", result: 1, type: "final" }, config)).resolves.toMatchObject({ duplicate: true });
+    await expect(
+      putResult({ executionArn, recordKey: "only", result: 1, type: "final" }, config),
+    ).resolves.toMatchObject({ duplicate: true });
   });
 });
 
@@ -104,7 +113,11 @@ describe("reader deadlines and retention", () => {
     const outcome = await s.outcome;
     expect(got).toEqual([]);
     expect(outcome.status).toBe("timedOut");
-    expect(outcome.terminal).toMatchObject({ Type: "timeout", Synthetic: true, Error: { Error: "StreamTimeout" } });
+    expect(outcome.terminal).toMatchObject({
+      Type: "timeout",
+      Synthetic: true,
+      Error: { Error: "StreamTimeout" },
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
   });
 
@@ -127,12 +140,23 @@ describe("reader deadlines and retention", () => {
       await ddb.send(
         new PutItemCommand({
           TableName: stack.tableName,
-          Item: toItem({ executionArn, recordKey: `k${seq}`, type, result: `r${seq}`, seq, timestamp: now, expiresAt }),
+          Item: toItem({
+            executionArn,
+            recordKey: `k${seq}`,
+            type,
+            result: `r${seq}`,
+            seq,
+            timestamp: now,
+            expiresAt,
+          }),
         }),
       );
     }
     // Act
-    const lines = await readLines(stack, `${stack.streamUrl}?executionArn=${encodeURIComponent(executionArn)}`);
+    const lines = await readLines(
+      stack,
+      `${stack.streamUrl}?executionArn=${encodeURIComponent(executionArn)}`,
+    );
     // Assess
     expect((await storedItems(executionArn)).length).toBe(2);
     expect(lines.map((l) => l.Result)).toEqual(["r1"]);

@@ -19,9 +19,16 @@ describe("the pattern end to end", () => {
     const wf = await startRun(stack, {});
     const lines = await readLines(stack, wf.completeLambdaResultURL);
     // Assess
-    expect(Object.keys(wf).sort()).toEqual(["completeLambdaResultURL", "executionArn", "lambdaResultURL", "startDate"]);
+    expect(Object.keys(wf).sort()).toEqual([
+      "completeLambdaResultURL",
+      "executionArn",
+      "lambdaResultURL",
+      "startDate",
+    ]);
     expect(wf.lambdaResultURL).toBe(stack.streamUrl);
-    expect(wf.completeLambdaResultURL).toBe(`${stack.streamUrl}?executionArn=${encodeURIComponent(wf.executionArn)}`);
+    expect(wf.completeLambdaResultURL).toBe(
+      `${stack.streamUrl}?executionArn=${encodeURIComponent(wf.executionArn)}`,
+    );
     expect(typeof wf.startDate).toBe("number");
     expect(lines.map((l) => l.Result)).toEqual(expectedResults(5));
     for (const l of lines) {
@@ -68,7 +75,10 @@ describe("the pattern end to end", () => {
 
   it("two readers of one execution both get everything", async () => {
     const wf = await startRun(stack, { count: 5 });
-    const [a, b] = await Promise.all([readLines(stack, wf.completeLambdaResultURL), readLines(stack, wf.completeLambdaResultURL)]);
+    const [a, b] = await Promise.all([
+      readLines(stack, wf.completeLambdaResultURL),
+      readLines(stack, wf.completeLambdaResultURL),
+    ]);
     expect(a.map((r) => r.Result)).toEqual(expectedResults(5));
     expect(b).toEqual(a);
   });
@@ -81,7 +91,10 @@ describe("the pattern end to end", () => {
     const outcome = await run.outcome;
     expect(records.map((r) => r.Result)).toEqual(expectedResults(2));
     expect(outcome.status).toBe("failed");
-    expect(outcome.error).toEqual({ Error: "SimulatedStepFailure", Cause: "step 2 failed on purpose (failAt=2)" });
+    expect(outcome.error).toEqual({
+      Error: "SimulatedStepFailure",
+      Cause: "step 2 failed on purpose (failAt=2)",
+    });
     expect(outcome.terminal.Type).toBe("error");
   });
 

@@ -22,7 +22,9 @@ describe("many concurrent executions, several readers each", () => {
     const client = clientOf(stack);
     const count = 8;
     const runs = await Promise.all(
-      Array.from({ length: 50 }, () => startRun(stack, { count, concurrency: 5, stepWaitSeconds: 0, stepDurationMs: 5, stepJitterMs: 60 })),
+      Array.from({ length: 50 }, () =>
+        startRun(stack, { count, concurrency: 5, stepWaitSeconds: 0, stepDurationMs: 5, stepJitterMs: 60 }),
+      ),
     );
     // Act
     const results = await Promise.all(
@@ -76,7 +78,11 @@ describe("many concurrent executions, several readers each", () => {
     const proxy = await startCuttingProxy(stack.streamUrl, () => 200 + Math.floor(rand() * 700));
     const client = clientOf(stack, proxy.url);
     try {
-      const runs = await Promise.all(Array.from({ length: 5 }, () => startRun(stack, { count: 10, concurrency: 3, stepWaitSeconds: 0, stepJitterMs: 30 })));
+      const runs = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          startRun(stack, { count: 10, concurrency: 3, stepWaitSeconds: 0, stepJitterMs: 30 }),
+        ),
+      );
       // Act
       const results = await Promise.all(
         runs.map(async (wf) => {
@@ -130,7 +136,12 @@ describe("terminal records", () => {
     // The API refuses bad input; a direct StartExecution can still pass it: the Plan step's Catch ends the stream.
     const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
     const sfn = new SFNClient({ region: stack.region, endpoint: stack.sfnEndpoint });
-    const out = await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.stateMachineArn, input: JSON.stringify({ count: -3 }) }));
+    const out = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stack.stateMachineArn,
+        input: JSON.stringify({ count: -3 }),
+      }),
+    );
     sfn.destroy();
     const s = clientOf(stack).stream(out.executionArn as string);
     const got: ResultRecord[] = [];

@@ -1,5 +1,5 @@
-import { createServer, type Server, type Socket, connect } from "node:net";
-import { type Credentials, type ResultRecord, signRequest, StepstreamClient } from "@stepstream/client";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { type Credentials, type ResultRecord, StepstreamClient, signRequest } from "@stepstream/client";
 import type { LocalStack } from "../src/index.js";
 
 /** A client of the stack, signing with its credentials. */
@@ -38,7 +38,12 @@ export async function signedFetch(
 export async function startRun(
   stack: LocalStack,
   input: unknown = {},
-): Promise<{ executionArn: string; lambdaResultURL: string; completeLambdaResultURL: string; startDate: number }> {
+): Promise<{
+  executionArn: string;
+  lambdaResultURL: string;
+  completeLambdaResultURL: string;
+  startDate: number;
+}> {
   const res = await signedFetch(stack, stack.apiEndpoint, {
     method: "POST",
     body: JSON.stringify(input),
@@ -131,4 +136,5 @@ export function seeded(seed: number): () => number {
   };
 }
 
-export const expectedResults = (n: number) => Array.from({ length: n }, (_, i) => `This is simulated result ${i}`);
+export const expectedResults = (n: number) =>
+  Array.from({ length: n }, (_, i) => `This is simulated result ${i}`);

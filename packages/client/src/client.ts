@@ -1,9 +1,9 @@
 import {
   type ErrorCode,
   isTerminalType,
+  NOW_OFFSET,
   parseRecord,
   type ResultRecord,
-  NOW_OFFSET,
   START_OFFSET,
   type TerminalStatus,
   terminalStatusOf,
@@ -139,7 +139,13 @@ export class StepstreamClient {
   async start(input: unknown = {}, signal?: AbortSignal): Promise<StartedExecution> {
     const url = new URL(this.options.apiEndpoint);
     const body = JSON.stringify(input ?? {});
-    const headers = await this.headers(url, "POST", "execute-api", { "content-type": "application/json" }, body);
+    const headers = await this.headers(
+      url,
+      "POST",
+      "execute-api",
+      { "content-type": "application/json" },
+      body,
+    );
     let res: Response;
     try {
       res = await this.fetchImpl(url, { method: "POST", headers, body, ...(signal ? { signal } : {}) });
@@ -152,11 +158,17 @@ export class StepstreamClient {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new StepstreamClientError("Protocol", `start answered ${res.status} with a body that is not JSON`);
+      throw new StepstreamClientError(
+        "Protocol",
+        `start answered ${res.status} with a body that is not JSON`,
+      );
     }
     const w = parsed.workflow;
     if (!w?.executionArn || !w.lambdaResultURL || !w.completeLambdaResultURL) {
-      throw new StepstreamClientError("Protocol", "start answered without workflow.executionArn / lambdaResultURL");
+      throw new StepstreamClientError(
+        "Protocol",
+        "start answered without workflow.executionArn / lambdaResultURL",
+      );
     }
     return {
       executionArn: w.executionArn,
@@ -171,13 +183,19 @@ export class StepstreamClient {
   stream(executionArn: string, options: StreamOptions = {}, streamUrl?: string): ExecutionStream {
     const base = streamUrl ?? this.options.streamUrl;
     if (!base) {
-      throw new StepstreamClientError("BadRequest", "no stream URL: pass streamUrl in the options or call run()");
+      throw new StepstreamClientError(
+        "BadRequest",
+        "no stream URL: pass streamUrl in the options or call run()",
+      );
     }
     return new LiveStream(this, base, executionArn, options);
   }
 
   /** Starts an execution and streams it. */
-  async run(input: unknown = {}, options: StreamOptions = {}): Promise<ExecutionStream & { started: StartedExecution }> {
+  async run(
+    input: unknown = {},
+    options: StreamOptions = {},
+  ): Promise<ExecutionStream & { started: StartedExecution }> {
     const started = await this.start(input, options.signal);
     const s = this.stream(started.executionArn, options, this.options.streamUrl ?? started.lambdaResultURL);
     return Object.assign(s, { started });
@@ -217,12 +235,22 @@ export class StepstreamClient {
 function errorFrom(status: number, text: string, what: string): StepstreamClientError {
   try {
     const body = JSON.parse(text) as { error?: { code?: ErrorCode; message?: string }; message?: string };
-    if (body.error?.code) return new StepstreamClientError(body.error.code, `${what}: ${body.error.message}`, status);
-    if (body.message) return new StepstreamClientError(status === 403 ? "Forbidden" : "BadRequest", `${what}: ${body.message}`, status);
+    if (body.error?.code)
+      return new StepstreamClientError(body.error.code, `${what}: ${body.error.message}`, status);
+    if (body.message)
+      return new StepstreamClientError(
+        status === 403 ? "Forbidden" : "BadRequest",
+        `${what}: ${body.message}`,
+        status,
+      );
   } catch {
     // not JSON
   }
-  return new StepstreamClientError(status >= 500 ? "Internal" : "BadRequest", `${what} answered HTTP ${status}`, status);
+  return new StepstreamClientError(
+    status >= 500 ? "Internal" : "BadRequest",
+    `${what} answered HTTP ${status}`,
+    status,
+  );
 }
 
 class LiveStream implements ExecutionStream {
@@ -250,7 +278,8 @@ class LiveStream implements ExecutionStream {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ResultRecord> {
-    if (this.consumed) throw new StepstreamClientError("BadRequest", "an ExecutionStream can be iterated once");
+    if (this.consumed)
+      throw new StepstreamClientError("BadRequest", "an ExecutionStream can be iterated once");
     this.consumed = true;
     return this.records();
   }

@@ -2,4 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { recordJsonSchema } from "../dist/index.js";
 
-writeFileSync(new URL("../dist/record.schema.json", import.meta.url), `${JSON.stringify(recordJsonSchema(), null, 2)}\n`);
+writeFileSync(
+  new URL("../dist/record.schema.json", import.meta.url),
+  `${JSON.stringify(recordJsonSchema(), null, 2)}\n`,
+);

@@ -31,7 +31,10 @@ export const MAX_EXECUTION_ARN_LENGTH = 256;
  */
 export function parseExecutionArn(arn: string): ExecutionArnParts {
   if (arn.length > MAX_EXECUTION_ARN_LENGTH) {
-    throw new StepstreamError("InvalidArn", `executionArn is longer than ${MAX_EXECUTION_ARN_LENGTH} characters`);
+    throw new StepstreamError(
+      "InvalidArn",
+      `executionArn is longer than ${MAX_EXECUTION_ARN_LENGTH} characters`,
+    );
   }
   const m = EXECUTION_ARN.exec(arn);
   if (!m) {

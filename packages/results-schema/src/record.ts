@@ -79,7 +79,11 @@ export const ResultRecordSchema = z.looseObject({
   Type: z.enum(RECORD_TYPES).describe("result, or one of the terminal types final | error | timeout."),
   RecordKey: z.string().min(1).max(256).describe("Idempotency key: one record per key and execution."),
   Result: z.unknown().describe("The step's result: any JSON value."),
-  ResultTimestamp: z.number().int().nonnegative().describe("When the record was written, epoch milliseconds."),
+  ResultTimestamp: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe("When the record was written, epoch milliseconds."),
   Error: RecordErrorSchema.optional().describe("Present on error and timeout records."),
   Synthetic: z
     .literal(true)
@@ -145,7 +149,8 @@ export function assertJsonValue(value: unknown, path = "Result"): void {
   const visit = (v: unknown, p: string): void => {
     if (v === null || typeof v === "string" || typeof v === "boolean") return;
     if (typeof v === "number") {
-      if (!Number.isFinite(v)) throw new StepstreamError("InvalidRecord", `${p} is ${v}, which JSON cannot carry`);
+      if (!Number.isFinite(v))
+        throw new StepstreamError("InvalidRecord", `${p} is ${v}, which JSON cannot carry`);
       return;
     }
     if (typeof v !== "object") {
@@ -153,11 +158,15 @@ export function assertJsonValue(value: unknown, path = "Result"): void {
     }
     if (seen.has(v)) throw new StepstreamError("InvalidRecord", `${p} contains a cycle`);
     seen.add(v);
-    if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${p}[${i}]`));
-    else {
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) visit(x, `${p}[${i}]`);
+    } else {
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) {
-        throw new StepstreamError("InvalidRecord", `${p} is a ${proto?.constructor?.name ?? "non-plain"} object`);
+        throw new StepstreamError(
+          "InvalidRecord",
+          `${p} is a ${proto?.constructor?.name ?? "non-plain"} object`,
+        );
       }
       for (const [k, x] of Object.entries(v)) visit(x, `${p}.${k}`);
     }
@@ -215,10 +224,7 @@ export function toItem(
   };
   if (input.error) plain.Error = RecordErrorSchema.parse(input.error);
   if (input.type === "final") plain[finalField] = true;
-  const item = marshall(plain, { removeUndefinedValues: true }) as unknown as Record<
-    string,
-    AttributeValue
-  >;
+  const item = marshall(plain, { removeUndefinedValues: true }) as unknown as Record<string, AttributeValue>;
   const size = itemSize(item);
   if (size > MAX_ITEM_BYTES) {
     throw new StepstreamError(

@@ -2,7 +2,13 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { loadStepsConfig } from "./config.js";
 import { putResult } from "./put-result.js";
-import { planWorkflow, sanitizeError, simulatedResult, stepRecordKey, TERMINAL_RECORD_KEY } from "./workflow.js";
+import {
+  planWorkflow,
+  sanitizeError,
+  simulatedResult,
+  stepRecordKey,
+  TERMINAL_RECORD_KEY,
+} from "./workflow.js";
 
 const config = loadStepsConfig();
 const logger = new Logger({ serviceName: "stepstream-steps" });
@@ -41,7 +47,8 @@ export async function handler(event: StepEvent, context?: Context): Promise<unkn
       case "plan":
         return planWorkflow(event.input, event.executionArn, event.defaultStepWaitSeconds);
       case "step": {
-        const work = (event.stepDurationMs ?? 0) + Math.floor(Math.random() * ((event.stepJitterMs ?? 0) + 1));
+        const work =
+          (event.stepDurationMs ?? 0) + Math.floor(Math.random() * ((event.stepJitterMs ?? 0) + 1));
         if (work > 0) await sleep(work);
         if (event.index === event.failAt) {
           throw new SimulatedStepFailure(`step ${event.index} failed on purpose (failAt=${event.failAt})`);
@@ -66,7 +73,11 @@ export async function handler(event: StepEvent, context?: Context): Promise<unkn
             { executionArn: event.executionArn, recordKey: TERMINAL_RECORD_KEY, type, error },
             config,
           );
-          logger.info("terminal error written", { offset: out.offset, duplicate: out.duplicate, error: error.Error });
+          logger.info("terminal error written", {
+            offset: out.offset,
+            duplicate: out.duplicate,
+            error: error.Error,
+          });
           return out;
         } catch (err) {
           // The execution already ended (e.g. the final record won a race): nothing to add.

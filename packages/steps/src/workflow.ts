@@ -22,11 +22,15 @@ export const WorkflowInputSchema = z.looseObject({
   stepWaitSeconds: int(0, WORKFLOW_LIMITS.maxStepWaitSeconds)
     .optional()
     .describe("Wait state before each step, seconds (default: step_wait_seconds)."),
-  stepDurationMs: int(0, WORKFLOW_LIMITS.maxStepDurationMs).optional().describe("Work time inside each step."),
+  stepDurationMs: int(0, WORKFLOW_LIMITS.maxStepDurationMs)
+    .optional()
+    .describe("Work time inside each step."),
   stepJitterMs: int(0, WORKFLOW_LIMITS.maxStepDurationMs)
     .optional()
     .describe("Random extra work time per step, 0..stepJitterMs."),
-  failAt: int(0, WORKFLOW_LIMITS.maxCount - 1).optional().describe("Index of a step that fails on purpose."),
+  failAt: int(0, WORKFLOW_LIMITS.maxCount - 1)
+    .optional()
+    .describe("Index of a step that fails on purpose."),
 });
 export type WorkflowInput = z.infer<typeof WorkflowInputSchema>;
 
@@ -69,7 +73,8 @@ export function planWorkflow(input: unknown, executionArn: string, defaultWaitSe
   // STEPSTREAM_STEP_WAIT_MS) keeps its whole seconds there and its remainder as step work time.
   const defaultWait = Math.max(0, defaultWaitSeconds);
   const waitSeconds = i.stepWaitSeconds ?? Math.floor(defaultWait);
-  const remainderMs = i.stepWaitSeconds === undefined ? Math.round((defaultWait - Math.floor(defaultWait)) * 1000) : 0;
+  const remainderMs =
+    i.stepWaitSeconds === undefined ? Math.round((defaultWait - Math.floor(defaultWait)) * 1000) : 0;
   const stepDurationMs = (i.stepDurationMs ?? 0) + remainderMs;
   const stepJitterMs = i.stepJitterMs ?? 0;
   const failAt = i.failAt ?? -1;
@@ -122,7 +127,8 @@ export function sanitizeError(error: { Error?: unknown; Cause?: unknown } | unde
   let cause = typeof error?.Cause === "string" ? error.Cause : "";
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (parsed && typeof parsed === "object" && typeof parsed.errorMessage === "string") cause = parsed.errorMessage;
+    if (parsed && typeof parsed === "object" && typeof parsed.errorMessage === "string")
+      cause = parsed.errorMessage;
   } catch {
     // Not JSON: a plain message.
   }

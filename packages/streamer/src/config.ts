@@ -4,7 +4,9 @@ import { z } from "zod";
 const EnvSchema = z.object({
   TABLE_NAME: z.string().min(3).max(255),
   /** Only executions of this state machine may be streamed. */
-  STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/),
+  STATE_MACHINE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/),
   POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(50),
   MAX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(30_000).default(500),
   STREAM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(360),

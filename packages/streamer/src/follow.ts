@@ -100,7 +100,11 @@ export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
     }
     if (records.length === 0) yield { kind: "idle", afterSeq };
     if (t - lastProgress >= o.idleTimeoutMs) {
-      yield { kind: "records", records: [syntheticTimeout(o.executionArn, afterSeq, t - lastProgress)], afterSeq };
+      yield {
+        kind: "records",
+        records: [syntheticTimeout(o.executionArn, afterSeq, t - lastProgress)],
+        afterSeq,
+      };
       yield { kind: "end", reason: "timeout", afterSeq };
       return;
     }

@@ -19,7 +19,9 @@ const reader = new DynamoResultReader(
 
 const lambda = awsLambdaGlobal();
 if (!lambda) {
-  throw new Error("the streamer must run in a Lambda runtime with response streaming (awslambda global missing)");
+  throw new Error(
+    "the streamer must run in a Lambda runtime with response streaming (awslambda global missing)",
+  );
 }
 
 /**
@@ -34,7 +36,14 @@ export const handler = lambda.streamifyResponse(
     // Stop reading when the client goes away.
     const gone = new AbortController();
     responseStream.once("close", () => gone.abort());
-    const outcome = await serve(event, config, reader, lambdaSink(responseStream, lambda), stopAt, gone.signal);
+    const outcome = await serve(
+      event,
+      config,
+      reader,
+      lambdaSink(responseStream, lambda),
+      stopAt,
+      gone.signal,
+    );
     const fields = {
       executionArn: outcome.executionArn,
       mode: outcome.mode,
@@ -44,7 +53,8 @@ export const handler = lambda.streamifyResponse(
       durationMs: Date.now() - started,
     };
     if (outcome.status === "error") logger.error("stream failed", { ...fields, error: outcome.error });
-    else if (outcome.status === "rejected") logger.info("request rejected", { ...fields, detail: outcome.error?.message });
+    else if (outcome.status === "rejected")
+      logger.info("request rejected", { ...fields, detail: outcome.error?.message });
     else logger.info("stream ended", fields);
     logger.resetKeys();
   },

@@ -66,6 +66,11 @@ export async function serve(
       await tracked.write(JSON.stringify(errorBody(code, message)));
     }
     await tracked.end();
-    return { status: known ? "rejected" : "error", ...(executionArn ? { executionArn } : {}), errorCode: code, error: err as Error };
+    return {
+      status: known ? "rejected" : "error",
+      ...(executionArn ? { executionArn } : {}),
+      errorCode: code,
+      error: err as Error,
+    };
   }
 }

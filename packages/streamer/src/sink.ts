@@ -30,7 +30,10 @@ export interface AwsLambdaGlobal {
     handler: (event: E, responseStream: WritableLike, context: C) => Promise<void>,
   ): (event: E, context: C) => Promise<void>;
   HttpResponseStream: {
-    from(stream: WritableLike, prelude: { statusCode: number; headers: Record<string, string> }): WritableLike;
+    from(
+      stream: WritableLike,
+      prelude: { statusCode: number; headers: Record<string, string> },
+    ): WritableLike;
   };
 }
 

@@ -1,4 +1,4 @@
-import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { type CodecOptions, fromItem, type ResultRecord, TABLE_SCHEMA } from "@stepstream/results-schema";
 
 /** One slot of the log: its sequence number and the record, or `null` where the record has expired. */

@@ -23,14 +23,25 @@ function scriptedFetch(script: { status?: number; body?: string; headers?: Recor
     headers.push(Object.fromEntries(new Headers(init?.headers).entries()));
     const step = script.shift();
     if (!step) throw new TypeError("fetch failed: no more scripted answers");
-    if (step.status === undefined && step.body === undefined) throw new TypeError("fetch failed: connection refused");
+    if (step.status === undefined && step.body === undefined)
+      throw new TypeError("fetch failed: connection refused");
     return new Response(step.body ?? "", { status: step.status ?? 200, headers: step.headers ?? {} });
   }) as typeof fetch;
   return { fetchImpl, urls, headers };
 }
 
-const client = (fetchImpl: typeof fetch, credentials: ConstructorParameters<typeof StepstreamClient>[0]["credentials"] = null) =>
-  new StepstreamClient({ apiEndpoint: "http://api.test/", streamUrl: "http://stream.test/", fetch: fetchImpl, credentials, reconnectDelayMs: 1, region: "us-east-1" });
+const client = (
+  fetchImpl: typeof fetch,
+  credentials: ConstructorParameters<typeof StepstreamClient>[0]["credentials"] = null,
+) =>
+  new StepstreamClient({
+    apiEndpoint: "http://api.test/",
+    streamUrl: "http://stream.test/",
+    fetch: fetchImpl,
+    credentials,
+    reconnectDelayMs: 1,
+    region: "us-east-1",
+  });
 
 async function drain(s: AsyncIterable<{ Offset: string }>) {
   const out: string[] = [];
@@ -40,7 +51,9 @@ async function drain(s: AsyncIterable<{ Offset: string }>) {
 
 describe("StepstreamClient.stream", () => {
   it("yields data records in order and resolves the outcome from the terminal record", async () => {
-    const { fetchImpl, urls } = scriptedFetch([{ body: `${rec(0)}\n\n${rec(1, "final", { FinalResult: true })}\n` }]);
+    const { fetchImpl, urls } = scriptedFetch([
+      { body: `${rec(0)}\n\n${rec(1, "final", { FinalResult: true })}\n` },
+    ]);
     const s = client(fetchImpl).stream(ARN);
     expect(await drain(s)).toEqual(["0000000000000000", "0000000000000001"]);
     expect(await s.outcome).toMatchObject({ status: "succeeded", offset: "0000000000000001" });
@@ -61,7 +74,12 @@ describe("StepstreamClient.stream", () => {
   });
 
   it("retries after a network error and a cut line, with backoff, and reports reconnects", async () => {
-    const { fetchImpl, urls } = scriptedFetch([{ body: `${rec(0)}\n{"Execution` }, {}, { status: 503, body: "{}" }, { body: `${rec(1, "final")}\n` }]);
+    const { fetchImpl, urls } = scriptedFetch([
+      { body: `${rec(0)}\n{"Execution` },
+      {},
+      { status: 503, body: "{}" },
+      { body: `${rec(1, "final")}\n` },
+    ]);
     const reconnects: string[] = [];
     const s = client(fetchImpl).stream(ARN, { onReconnect: (o) => reconnects.push(o) });
     expect(await drain(s)).toEqual(["0000000000000000", "0000000000000001"]);
@@ -70,7 +88,9 @@ describe("StepstreamClient.stream", () => {
   });
 
   it("does not retry a 4xx and surfaces the server's error code", async () => {
-    const { fetchImpl, urls } = scriptedFetch([{ status: 404, body: JSON.stringify({ error: { code: "NotFound", message: "no such execution" } }) }]);
+    const { fetchImpl, urls } = scriptedFetch([
+      { status: 404, body: JSON.stringify({ error: { code: "NotFound", message: "no such execution" } }) },
+    ]);
     const s = client(fetchImpl).stream(ARN);
     await expect(drain(s)).rejects.toMatchObject({ code: "NotFound", status: 404 });
     await expect(s.outcome).rejects.toBeInstanceOf(StepstreamClientError);
@@ -79,13 +99,24 @@ describe("StepstreamClient.stream", () => {
 
   it("gives up after maxReconnects failures in a row", async () => {
     const { fetchImpl } = scriptedFetch(Array.from({ length: 20 }, () => ({})));
-    const c = new StepstreamClient({ apiEndpoint: "http://api.test/", streamUrl: "http://stream.test/", fetch: fetchImpl, credentials: null, reconnectDelayMs: 1, maxReconnects: 3 });
+    const c = new StepstreamClient({
+      apiEndpoint: "http://api.test/",
+      streamUrl: "http://stream.test/",
+      fetch: fetchImpl,
+      credentials: null,
+      reconnectDelayMs: 1,
+      maxReconnects: 3,
+    });
     await expect(drain(c.stream(ARN))).rejects.toMatchObject({ code: "Network" });
   });
 
   it("stops on abort", async () => {
     const ac = new AbortController();
-    const { fetchImpl } = scriptedFetch([{ body: `${rec(0)}\n` }, { body: `${rec(1)}\n` }, { body: `${rec(2)}\n` }]);
+    const { fetchImpl } = scriptedFetch([
+      { body: `${rec(0)}\n` },
+      { body: `${rec(1)}\n` },
+      { body: `${rec(2)}\n` },
+    ]);
     const s = client(fetchImpl).stream(ARN, { signal: ac.signal });
     const seen: string[] = [];
     await expect(
@@ -100,12 +131,17 @@ describe("StepstreamClient.stream", () => {
   });
 
   it("rejects records that fail the schema", async () => {
-    const { fetchImpl } = scriptedFetch([{ body: `${JSON.stringify({ ExecutionArn: ARN, Offset: "x" })}\n` }]);
+    const { fetchImpl } = scriptedFetch([
+      { body: `${JSON.stringify({ ExecutionArn: ARN, Offset: "x" })}\n` },
+    ]);
     await expect(drain(client(fetchImpl).stream(ARN))).rejects.toThrow(/Offset/);
   });
 
   it("resolves from=now to the server's start offset, so a reconnect before any record does not skip", async () => {
-    const { fetchImpl, urls } = scriptedFetch([{ body: "", headers: { "stream-next-offset": "0000000000000004" } }, { body: `${rec(5, "final")}\n` }]);
+    const { fetchImpl, urls } = scriptedFetch([
+      { body: "", headers: { "stream-next-offset": "0000000000000004" } },
+      { body: `${rec(5, "final")}\n` },
+    ]);
     const s = client(fetchImpl).stream(ARN, { from: "now" });
     expect(await drain(s)).toEqual(["0000000000000005"]);
     expect(urls[0]?.searchParams.get("offset")).toBe("now");
@@ -115,17 +151,31 @@ describe("StepstreamClient.stream", () => {
 
 describe("StepstreamClient.start", () => {
   it("POSTs the input and returns the workflow object, signed with SigV4 when credentials are set", async () => {
-    const workflow = { executionArn: ARN, lambdaResultURL: "http://stream.test/", completeLambdaResultURL: `http://stream.test/?executionArn=${encodeURIComponent(ARN)}`, startDate: 1.5 };
+    const workflow = {
+      executionArn: ARN,
+      lambdaResultURL: "http://stream.test/",
+      completeLambdaResultURL: `http://stream.test/?executionArn=${encodeURIComponent(ARN)}`,
+      startDate: 1.5,
+    };
     const { fetchImpl, headers } = scriptedFetch([{ body: JSON.stringify({ workflow }) }]);
-    const started = await client(fetchImpl, { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }).start({ count: 3 });
+    const started = await client(fetchImpl, { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }).start({
+      count: 3,
+    });
     expect(started).toMatchObject({ executionArn: ARN, streamUrl: workflow.completeLambdaResultURL });
-    expect(headers[0]?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request/);
+    expect(headers[0]?.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request/,
+    );
     expect(headers[0]?.["x-amz-content-sha256"]).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("sends no signature without credentials, and maps an error body to a typed error", async () => {
-    const { fetchImpl, headers } = scriptedFetch([{ status: 400, body: JSON.stringify({ error: { code: "BadRequest", message: "count must be ≥ 1" } }) }]);
-    await expect(client(fetchImpl).start({ count: 0 })).rejects.toMatchObject({ code: "BadRequest", status: 400 });
+    const { fetchImpl, headers } = scriptedFetch([
+      { status: 400, body: JSON.stringify({ error: { code: "BadRequest", message: "count must be ≥ 1" } }) },
+    ]);
+    await expect(client(fetchImpl).start({ count: 0 })).rejects.toMatchObject({
+      code: "BadRequest",
+      status: 400,
+    });
     expect(headers[0]?.authorization).toBeUndefined();
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { decodeOffset, encodeOffset, offsetAfter, parseReadPosition, StepstreamError } from "../../src/index.js";
+import {
+  decodeOffset,
+  encodeOffset,
+  offsetAfter,
+  parseReadPosition,
+  StepstreamError,
+} from "../../src/index.js";
 
 describe("offsets", () => {
   it("round-trip sequence numbers and sort lexicographically in sequence order", () => {
@@ -26,17 +32,23 @@ describe("offsets", () => {
     }
   });
 
-  it.each([["-2"], ["abc"], ["123"], ["00000000000000001"], ["000000000000000a"], [" 0000000000000001"], ["1e3"], [""]])(
-    "rejects the malformed offset %j with InvalidOffset",
-    (raw) => {
-      expect(() => parseReadPosition(raw)).toThrow(StepstreamError);
-      try {
-        parseReadPosition(raw);
-      } catch (err) {
-        expect((err as StepstreamError).code).toBe("InvalidOffset");
-      }
-    },
-  );
+  it.each([
+    ["-2"],
+    ["abc"],
+    ["123"],
+    ["00000000000000001"],
+    ["000000000000000a"],
+    [" 0000000000000001"],
+    ["1e3"],
+    [""],
+  ])("rejects the malformed offset %j with InvalidOffset", (raw) => {
+    expect(() => parseReadPosition(raw)).toThrow(StepstreamError);
+    try {
+      parseReadPosition(raw);
+    } catch (err) {
+      expect((err as StepstreamError).code).toBe("InvalidOffset");
+    }
+  });
 
   it("parses the sentinels and positions", () => {
     expect(parseReadPosition(undefined)).toEqual({ kind: "after", seq: -1 });

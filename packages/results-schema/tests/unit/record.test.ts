@@ -14,9 +14,17 @@ import {
   toItem,
 } from "../../src/index.js";
 
-const ARN = "arn:aws:states:us-east-1:123456789012:express:stepstream:run-1:0f8e2b7c-1d2e-4c5f-9a8b-7c6d5e4f3a2b";
+const ARN =
+  "arn:aws:states:us-east-1:123456789012:express:stepstream:run-1:0f8e2b7c-1d2e-4c5f-9a8b-7c6d5e4f3a2b";
 
-const base = { executionArn: ARN, recordKey: "result-0", type: "result" as const, seq: 3, timestamp: 1_700_000_000_000, expiresAt: 2_000_000_000 };
+const base = {
+  executionArn: ARN,
+  recordKey: "result-0",
+  type: "result" as const,
+  seq: 3,
+  timestamp: 1_700_000_000_000,
+  expiresAt: 2_000_000_000,
+};
 
 describe("record codec", () => {
   it("writes the table's keys and reads back the same record", () => {
@@ -40,11 +48,15 @@ describe("record codec", () => {
 
   it("marks the final record with FinalResult: true, or the configured field name", () => {
     const standard = fromItem(toItem({ ...base, type: "final", result: "done" }), 0);
-    const renamed = fromItem(toItem({ ...base, type: "final", result: "done" }, { finalResultField: "IsLast" }), 0, {
-      finalResultField: "IsLast",
-    });
+    const renamed = fromItem(
+      toItem({ ...base, type: "final", result: "done" }, { finalResultField: "IsLast" }),
+      0,
+      {
+        finalResultField: "IsLast",
+      },
+    );
     expect(standard?.record.FinalResult).toBe(true);
-    expect((renamed?.record as Record<string, unknown>).IsLast).toBe(true);
+    expect((renamed?.record as Record<string, unknown> | undefined)?.IsLast).toBe(true);
     expect(terminalStatusOf("final")).toBe("succeeded");
     expect(terminalStatusOf("error")).toBe("failed");
     expect(terminalStatusOf("timeout")).toBe("timedOut");
@@ -88,24 +100,45 @@ describe("record codec", () => {
   });
 
   it("rejects an invalid ARN or key before writing", () => {
-    expect(() => toItem({ ...base, executionArn: "arn:aws:states:us-east-1:1:express:a:b:c" })).toThrow(StepstreamError);
+    expect(() => toItem({ ...base, executionArn: "arn:aws:states:us-east-1:1:express:a:b:c" })).toThrow(
+      StepstreamError,
+    );
     expect(() => toItem({ ...base, recordKey: "" })).toThrow(StepstreamError);
   });
 
   it("validates records on read", () => {
-    expect(() => parseRecord({ ExecutionArn: ARN, Offset: "12", Type: "result", RecordKey: "k", Result: 1, ResultTimestamp: 1 })).toThrow(
-      /Offset/,
-    );
-    expect(() => parseRecord({ ExecutionArn: ARN, Offset: "0000000000000001", Type: "other", RecordKey: "k", ResultTimestamp: 1 })).toThrow(
-      /Type/,
-    );
+    expect(() =>
+      parseRecord({
+        ExecutionArn: ARN,
+        Offset: "12",
+        Type: "result",
+        RecordKey: "k",
+        Result: 1,
+        ResultTimestamp: 1,
+      }),
+    ).toThrow(/Offset/);
+    expect(() =>
+      parseRecord({
+        ExecutionArn: ARN,
+        Offset: "0000000000000001",
+        Type: "other",
+        RecordKey: "k",
+        ResultTimestamp: 1,
+      }),
+    ).toThrow(/Type/);
   });
 });
 
 describe("execution ARNs", () => {
   it("parses an Express execution ARN and derives its state machine", () => {
     const p = parseExecutionArn(ARN);
-    expect(p).toMatchObject({ region: "us-east-1", account: "123456789012", kind: "express", stateMachineName: "stepstream", executionName: "run-1" });
+    expect(p).toMatchObject({
+      region: "us-east-1",
+      account: "123456789012",
+      kind: "express",
+      stateMachineName: "stepstream",
+      executionName: "run-1",
+    });
     expect(stateMachineArnOf(ARN)).toBe("arn:aws:states:us-east-1:123456789012:stateMachine:stepstream");
   });
 
@@ -124,9 +157,13 @@ describe("execution ARNs", () => {
 describe("JSON Schema", () => {
   it("is generated from the same definition and requires the sample's fields", () => {
     const schema = recordJsonSchema() as { required: string[]; properties: Record<string, unknown> };
-    expect(schema.required).toEqual(expect.arrayContaining(["ExecutionArn", "Offset", "Type", "RecordKey", "ResultTimestamp"]));
+    expect(schema.required).toEqual(
+      expect.arrayContaining(["ExecutionArn", "Offset", "Type", "RecordKey", "ResultTimestamp"]),
+    );
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["Result", "Error"]));
-    const written = JSON.parse(readFileSync(new URL("../../dist/record.schema.json", import.meta.url), "utf8"));
+    const written = JSON.parse(
+      readFileSync(new URL("../../dist/record.schema.json", import.meta.url), "utf8"),
+    );
     expect(written).toEqual(schema);
   });
 });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { StepstreamError } from "@stepstream/results-schema";
+import { describe, expect, it } from "vitest";
 import { planWorkflow, sanitizeError, simulatedResult } from "../../src/index.js";
 
 const ARN = "arn:aws:states:us-east-1:123456789012:express:stepstream:run-1:0f8e2b7c";
@@ -22,13 +22,36 @@ describe("planWorkflow", () => {
   });
 
   it("takes its shape from the input", () => {
-    const p = planWorkflow({ count: 20, concurrency: 5, stepWaitSeconds: 0, stepDurationMs: 10, stepJitterMs: 5, failAt: 3, extra: "kept" }, ARN, 7);
-    expect(p).toMatchObject({ count: 20, lastIndex: 19, concurrency: 5, waitSeconds: 0, stepDurationMs: 10, stepJitterMs: 5, failAt: 3 });
+    const p = planWorkflow(
+      {
+        count: 20,
+        concurrency: 5,
+        stepWaitSeconds: 0,
+        stepDurationMs: 10,
+        stepJitterMs: 5,
+        failAt: 3,
+        extra: "kept",
+      },
+      ARN,
+      7,
+    );
+    expect(p).toMatchObject({
+      count: 20,
+      lastIndex: 19,
+      concurrency: 5,
+      waitSeconds: 0,
+      stepDurationMs: 10,
+      stepJitterMs: 5,
+      failAt: 3,
+    });
   });
 
   it("keeps whole seconds in the Wait state and moves a fractional default's remainder into step work", () => {
     expect(planWorkflow({}, ARN, 1.25)).toMatchObject({ waitSeconds: 1, stepDurationMs: 250 });
-    expect(planWorkflow({ stepWaitSeconds: 2 }, ARN, 1.25)).toMatchObject({ waitSeconds: 2, stepDurationMs: 0 });
+    expect(planWorkflow({ stepWaitSeconds: 2 }, ARN, 1.25)).toMatchObject({
+      waitSeconds: 2,
+      stepDurationMs: 0,
+    });
   });
 
   it.each([
@@ -53,12 +76,22 @@ describe("planWorkflow", () => {
 
 describe("sanitizeError", () => {
   it("keeps the error name and message of a Lambda error, never its stack trace", () => {
-    const cause = JSON.stringify({ errorType: "SimulatedStepFailure", errorMessage: "step 2 failed", trace: ["at x (file.js:1:1)"] });
-    expect(sanitizeError({ Error: "SimulatedStepFailure", Cause: cause })).toEqual({ Error: "SimulatedStepFailure", Cause: "step 2 failed" });
+    const cause = JSON.stringify({
+      errorType: "SimulatedStepFailure",
+      errorMessage: "step 2 failed",
+      trace: ["at x (file.js:1:1)"],
+    });
+    expect(sanitizeError({ Error: "SimulatedStepFailure", Cause: cause })).toEqual({
+      Error: "SimulatedStepFailure",
+      Cause: "step 2 failed",
+    });
   });
 
   it("strips stack lines from plain causes and bounds the sizes", () => {
-    const out = sanitizeError({ Error: "X".repeat(1000), Cause: `boom\n    at a (b.js:1:1)\n    at c (d.js:2:2)` });
+    const out = sanitizeError({
+      Error: "X".repeat(1000),
+      Cause: `boom\n    at a (b.js:1:1)\n    at c (d.js:2:2)`,
+    });
     expect(out.Cause).toBe("boom");
     expect(out.Error).toHaveLength(256);
   });

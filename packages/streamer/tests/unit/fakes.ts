@@ -2,7 +2,8 @@ import { encodeOffset, type RecordType, type ResultRecord } from "@stepstream/re
 import type { ResponseSink } from "../../src/sink.js";
 import type { LogEntry, ResultReader } from "../../src/store.js";
 
-export const ARN = "arn:aws:states:us-east-1:123456789012:express:stepstream:run-1:0f8e2b7c-1d2e-4c5f-9a8b-7c6d5e4f3a2b";
+export const ARN =
+  "arn:aws:states:us-east-1:123456789012:express:stepstream:run-1:0f8e2b7c-1d2e-4c5f-9a8b-7c6d5e4f3a2b";
 export const STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:stepstream";
 
 export function record(seq: number, type: RecordType = "result", arn = ARN): ResultRecord {

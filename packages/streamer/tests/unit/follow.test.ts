@@ -2,9 +2,18 @@ import { describe, expect, it } from "vitest";
 import { type FollowEvent, follow } from "../../src/follow.js";
 import { ARN, fakeClock, MemoryReader } from "./fakes.js";
 
-const base = { executionArn: ARN, pageSize: 100, pollIntervalMs: 50, maxPollIntervalMs: 500, idleTimeoutMs: 60_000 };
+const base = {
+  executionArn: ARN,
+  pageSize: 100,
+  pollIntervalMs: 50,
+  maxPollIntervalMs: 500,
+  idleTimeoutMs: 60_000,
+};
 
-async function collect(gen: AsyncGenerator<FollowEvent>, onEvent?: (e: FollowEvent) => void): Promise<FollowEvent[]> {
+async function collect(
+  gen: AsyncGenerator<FollowEvent>,
+  onEvent?: (e: FollowEvent) => void,
+): Promise<FollowEvent[]> {
   const out: FollowEvent[] = [];
   for await (const e of gen) {
     out.push(e);
@@ -23,9 +32,24 @@ describe("follow", () => {
     reader.add(4, "final");
     const clock = fakeClock();
     // Act
-    const events = await collect(follow({ ...base, reader, afterSeq: -1, stopAt: clock.now() + 10_000, now: clock.now, sleep: clock.sleep }));
+    const events = await collect(
+      follow({
+        ...base,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 10_000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+    );
     // Assess
-    expect(delivered(events)).toEqual(["0000000000000000", "0000000000000001", "0000000000000002", "0000000000000003", "0000000000000004"]);
+    expect(delivered(events)).toEqual([
+      "0000000000000000",
+      "0000000000000001",
+      "0000000000000002",
+      "0000000000000003",
+      "0000000000000004",
+    ]);
     expect(events.at(-1)).toEqual({ kind: "end", reason: "terminal", afterSeq: 4 });
   });
 
@@ -38,7 +62,14 @@ describe("follow", () => {
     let polls = 0;
     // Act: the missing record appears after two idle polls.
     const events = await collect(
-      follow({ ...base, reader, afterSeq: -1, stopAt: clock.now() + 10_000, now: clock.now, sleep: clock.sleep }),
+      follow({
+        ...base,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 10_000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
       (e) => {
         if (e.kind === "idle" && ++polls === 2) {
           reader.add(1);
@@ -47,14 +78,28 @@ describe("follow", () => {
       },
     );
     // Assess
-    expect(delivered(events)).toEqual(["0000000000000000", "0000000000000001", "0000000000000002", "0000000000000003"]);
+    expect(delivered(events)).toEqual([
+      "0000000000000000",
+      "0000000000000001",
+      "0000000000000002",
+      "0000000000000003",
+    ]);
   });
 
   it("resumes after an offset without repeating what was delivered", async () => {
     const reader = new MemoryReader();
     for (let i = 0; i < 5; i++) reader.add(i, i === 4 ? "final" : "result");
     const clock = fakeClock();
-    const events = await collect(follow({ ...base, reader, afterSeq: 2, stopAt: clock.now() + 1000, now: clock.now, sleep: clock.sleep }));
+    const events = await collect(
+      follow({
+        ...base,
+        reader,
+        afterSeq: 2,
+        stopAt: clock.now() + 1000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+    );
     expect(delivered(events)).toEqual(["0000000000000003", "0000000000000004"]);
   });
 
@@ -64,7 +109,16 @@ describe("follow", () => {
     reader.add(1, "result", null);
     reader.add(2, "final");
     const clock = fakeClock();
-    const events = await collect(follow({ ...base, reader, afterSeq: -1, stopAt: clock.now() + 1000, now: clock.now, sleep: clock.sleep }));
+    const events = await collect(
+      follow({
+        ...base,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 1000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+    );
     expect(delivered(events)).toEqual(["0000000000000000", "0000000000000002"]);
   });
 
@@ -72,10 +126,20 @@ describe("follow", () => {
     const reader = new MemoryReader();
     const clock = fakeClock();
     let idle = 0;
-    await collect(follow({ ...base, reader, afterSeq: -1, stopAt: clock.now() + 100_000, now: clock.now, sleep: clock.sleep }), (e) => {
-      if (e.kind === "idle") idle++;
-      if (idle === 9 && e.kind === "idle") reader.add(0, "final");
-    });
+    await collect(
+      follow({
+        ...base,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 100_000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+      (e) => {
+        if (e.kind === "idle") idle++;
+        if (idle === 9 && e.kind === "idle") reader.add(0, "final");
+      },
+    );
     expect(clock.sleeps.slice(0, 8)).toEqual([50, 75, 113, 170, 255, 383, 500, 500]);
   });
 
@@ -83,12 +147,24 @@ describe("follow", () => {
     const reader = new MemoryReader();
     const clock = fakeClock();
     const events = await collect(
-      follow({ ...base, idleTimeoutMs: 3000, reader, afterSeq: -1, stopAt: clock.now() + 100_000, now: clock.now, sleep: clock.sleep }),
+      follow({
+        ...base,
+        idleTimeoutMs: 3000,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 100_000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
     );
     const last = events.at(-2);
     expect(last?.kind).toBe("records");
     if (last?.kind === "records") {
-      expect(last.records[0]).toMatchObject({ Type: "timeout", Synthetic: true, Error: { Error: "StreamTimeout" } });
+      expect(last.records[0]).toMatchObject({
+        Type: "timeout",
+        Synthetic: true,
+        Error: { Error: "StreamTimeout" },
+      });
     }
     expect(events.at(-1)).toMatchObject({ kind: "end", reason: "timeout" });
     expect(clock.now() - 1_000_000).toBeGreaterThanOrEqual(3000);
@@ -99,7 +175,16 @@ describe("follow", () => {
     const reader = new MemoryReader();
     reader.add(0);
     const clock = fakeClock();
-    const events = await collect(follow({ ...base, reader, afterSeq: -1, stopAt: clock.now() + 2000, now: clock.now, sleep: clock.sleep }));
+    const events = await collect(
+      follow({
+        ...base,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 2000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+    );
     expect(events.at(-1)).toEqual({ kind: "end", reason: "deadline", afterSeq: 0 });
     expect(clock.now()).toBeLessThanOrEqual(1_000_000 + 2000);
   });
@@ -108,7 +193,17 @@ describe("follow", () => {
     const reader = new MemoryReader();
     for (let i = 0; i < 250; i++) reader.add(i, i === 249 ? "final" : "result");
     const clock = fakeClock();
-    const events = await collect(follow({ ...base, pageSize: 100, reader, afterSeq: -1, stopAt: clock.now() + 1000, now: clock.now, sleep: clock.sleep }));
+    const events = await collect(
+      follow({
+        ...base,
+        pageSize: 100,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 1000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+    );
     expect(delivered(events)).toHaveLength(250);
     expect(reader.reads).toBe(3);
     expect(clock.sleeps).toEqual([]);
@@ -118,7 +213,17 @@ describe("follow", () => {
     const reader = new MemoryReader();
     reader.add(0);
     const clock = fakeClock();
-    const events = await collect(follow({ ...base, live: false, reader, afterSeq: -1, stopAt: clock.now() + 1000, now: clock.now, sleep: clock.sleep }));
+    const events = await collect(
+      follow({
+        ...base,
+        live: false,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 1000,
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+    );
     expect(delivered(events)).toEqual(["0000000000000000"]);
     expect(events.at(-1)).toEqual({ kind: "end", reason: "caught-up", afterSeq: 0 });
   });
@@ -127,9 +232,20 @@ describe("follow", () => {
     const reader = new MemoryReader();
     const ac = new AbortController();
     const clock = fakeClock();
-    const events = await collect(follow({ ...base, reader, afterSeq: -1, stopAt: clock.now() + 100_000, now: clock.now, sleep: clock.sleep, signal: ac.signal }), (e) => {
-      if (e.kind === "idle") ac.abort();
-    });
+    const events = await collect(
+      follow({
+        ...base,
+        reader,
+        afterSeq: -1,
+        stopAt: clock.now() + 100_000,
+        now: clock.now,
+        sleep: clock.sleep,
+        signal: ac.signal,
+      }),
+      (e) => {
+        if (e.kind === "idle") ac.abort();
+      },
+    );
     expect(events.at(-1)).toMatchObject({ kind: "end", reason: "aborted" });
   });
 });

@@ -17,7 +17,11 @@ const cfg: StreamerConfig = {
   deadlineMarginMs: 100,
   finalResultField: "FinalResult",
 };
-const event = (query: string, method = "GET") => ({ rawPath: "/", rawQueryString: query, requestContext: { http: { method } } });
+const event = (query: string, method = "GET") => ({
+  rawPath: "/",
+  rawQueryString: query,
+  requestContext: { http: { method } },
+});
 const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
 describe("serve: default JSON Lines (the sample's stream)", () => {
@@ -60,7 +64,13 @@ describe("serve: default JSON Lines (the sample's stream)", () => {
     reader.add(1);
     setTimeout(() => reader.add(2, "final"), 120);
     const sink = new RecordingSink();
-    await serve(event(q({ executionArn: ARN, offset: "0000000000000000", live: "jsonl" })), cfg, reader, sink, Date.now() + 5000);
+    await serve(
+      event(q({ executionArn: ARN, offset: "0000000000000000", live: "jsonl" })),
+      cfg,
+      reader,
+      sink,
+      Date.now() + 5000,
+    );
     const lines = sink.lines() as { Offset: string }[];
     expect(lines.map((l) => l.Offset)).toEqual(["0000000000000001", "0000000000000002"]);
     expect(sink.chunks.filter((c) => c === "\n").length).toBeGreaterThan(0);
@@ -90,7 +100,11 @@ describe("serve: default JSON Lines (the sample's stream)", () => {
       const reader = new MemoryReader();
       const sink = new RecordingSink();
       const out = await serve(event(query), cfg, reader, sink, Date.now() + 1000);
-      expect({ name, status: sink.status, code: (JSON.parse(sink.body) as { error: { code: string } }).error.code }).toEqual({ name, status, code });
+      expect({
+        name,
+        status: sink.status,
+        code: (JSON.parse(sink.body) as { error: { code: string } }).error.code,
+      }).toEqual({ name, status, code });
       expect(out.status).toBe("rejected");
       expect(reader.reads).toBe(0);
     }
@@ -105,7 +119,13 @@ describe("serve: default JSON Lines (the sample's stream)", () => {
       throw new Error("connect ECONNREFUSED 10.0.0.1:443 secret-detail");
     };
     const sink = new RecordingSink();
-    const out = await serve(event(q({ executionArn: ARN, offset: "-1" })), cfg, reader, sink, Date.now() + 1000);
+    const out = await serve(
+      event(q({ executionArn: ARN, offset: "-1" })),
+      cfg,
+      reader,
+      sink,
+      Date.now() + 1000,
+    );
     expect(out.status).toBe("error");
     expect(sink.status).toBe(500);
     expect(sink.body).not.toContain("secret-detail");
@@ -116,15 +136,24 @@ describe("request parsing", () => {
   it("decodes the ARN exactly once", () => {
     const once = parseStreamRequest(event(q({ executionArn: ARN })), STATE_MACHINE_ARN);
     expect(once.executionArn).toBe(ARN);
-    expect(() => parseStreamRequest(event(q({ executionArn: encodeURIComponent(ARN) })), STATE_MACHINE_ARN)).toThrow();
+    expect(() =>
+      parseStreamRequest(event(q({ executionArn: encodeURIComponent(ARN) })), STATE_MACHINE_ARN),
+    ).toThrow();
   });
 });
 
 describe("configuration", () => {
   it("parses the environment with defaults, and refuses bad values with a readable error", () => {
     const c = loadStreamerConfig({ TABLE_NAME: "tbl", STATE_MACHINE_ARN });
-    expect(c).toMatchObject({ pollIntervalMs: 50, maxPollIntervalMs: 500, streamTimeoutMs: 360_000, finalResultField: "FinalResult" });
-    expect(() => loadStreamerConfig({ TABLE_NAME: "tbl", STATE_MACHINE_ARN, POLL_INTERVAL_MS: "1" })).toThrow(/POLL_INTERVAL_MS/);
+    expect(c).toMatchObject({
+      pollIntervalMs: 50,
+      maxPollIntervalMs: 500,
+      streamTimeoutMs: 360_000,
+      finalResultField: "FinalResult",
+    });
+    expect(() => loadStreamerConfig({ TABLE_NAME: "tbl", STATE_MACHINE_ARN, POLL_INTERVAL_MS: "1" })).toThrow(
+      /POLL_INTERVAL_MS/,
+    );
     expect(() => loadStreamerConfig({ TABLE_NAME: "tbl" })).toThrow(/STATE_MACHINE_ARN/);
   });
 });
