@@ -23,8 +23,9 @@ install: node_modules/.modules.yaml ## install dependencies (pnpm via npm if mis
 build: install ## build every package and the Lambda zips Terraform deploys
 	pnpm exec turbo run build
 
-test: install ## unit, integration, contract and browser tests, and the offline Terraform checks
-	pnpm exec turbo run test --concurrency=1
+test: install ## lint, unit, integration, contract and browser tests, and the offline Terraform checks
+	pnpm exec biome check .
+	pnpm exec turbo run typecheck test --concurrency=1
 	bash infra/scripts/check.sh --terraform-only
 
 lint: install ## Biome (format + lint) and TypeScript type checks
