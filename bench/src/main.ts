@@ -39,10 +39,14 @@ const HELP = `usage: node bench/dist/main.js [options]
   --max-poll-interval-ms N  streamer MAX_POLL_INTERVAL_MS for this run
   --page-size N             streamer PAGE_SIZE for this run
   --baseline-poll-ms N      the sample's fixed polling interval (default 2000)
+  --executions N, --records N, --gap-ms LO-HI, --concurrency N
+                            the latency scenario's shape (default 50 executions × 20 records, 20-200 ms
+                            apart, 10 at a time); for tuning studies, not for the recorded results
   --levels a,b,c            scale levels (default 100,250,500,1000,1500,2000; quick 100,250,500)
   --seed N                  seed of the write schedule (default 6)
   --out DIR                 where to write results (default bench/results, quick: bench/results/tmp)
   --cpu-prof                write V8 CPU profiles of the stack process to <out>/profiles
+  --no-accounting           skip the capacity accounting in the stack (to measure its overhead; no cost figures)
   --help
 `;
 
@@ -59,6 +63,11 @@ function parseOptions() {
       seed: { type: "string", default: "6" },
       out: { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
+      "no-accounting": { type: "boolean", default: false },
+      executions: { type: "string" },
+      records: { type: "string" },
+      "gap-ms": { type: "string" },
+      concurrency: { type: "string" },
       help: { type: "boolean", default: false },
     },
     allowPositionals: false,
@@ -102,6 +111,11 @@ function parseOptions() {
     seed: int("seed", values.seed, 0, 2 ** 31) as number,
     out: resolve(values.out ?? join(BENCH_DIR, quick ? "results/tmp" : "results")),
     cpuProf: values["cpu-prof"] ?? false,
+    accounting: !(values["no-accounting"] ?? false),
+    executions: int("executions", values.executions, 1, 1000),
+    records: int("records", values.records, 2, 10_000),
+    gapMs: values["gap-ms"]?.split("-").map((x) => int("gap-ms", x, 0, 60_000) as number),
+    concurrency: int("concurrency", values.concurrency, 1, 1000),
   };
 }
 
@@ -150,10 +164,13 @@ async function main(): Promise<void> {
   };
   const params = {
     latency: {
-      executions: 50,
-      recordsPerExecution: 20,
-      minGapMs: 20,
-      maxGapMs: 200,
+      group: "latency",
+      executions: o.executions ?? 50,
+      recordsPerExecution: o.records ?? 20,
+      minGapMs: o.gapMs?.[0] ?? 20,
+      maxGapMs: o.gapMs?.[1] ?? o.gapMs?.[0] ?? 200,
+      concurrency: o.concurrency ?? 10,
+      firstStepDelayMs: 250,
       seed: o.seed,
       drainTimeoutMs: 30_000,
     },
@@ -180,6 +197,7 @@ async function main(): Promise<void> {
 
   let artifacts: ArtifactsResult | undefined;
   let latency: LatencyResult | undefined;
+  let underLoad: LatencyResult | undefined;
   let idle: IdleResult | undefined;
   let replay: ReplayResult | undefined;
   let scale: ScaleResult | undefined;
@@ -194,7 +212,7 @@ async function main(): Promise<void> {
   if (o.only.has("latency") || o.only.has("idle") || o.only.has("replay")) {
     const stack = await StackProcess.start({
       streamer: o.streamer,
-      accounting: true,
+      accounting: o.accounting,
       ...(profiles ? { cpuProfileDir: profiles } : {}),
     });
     const baseline = await BaselineProcess.start({
@@ -208,6 +226,23 @@ async function main(): Promise<void> {
           `latency + cost: ${params.latency.executions} executions × ${params.latency.recordsPerExecution} records, ${params.latency.minGapMs}–${params.latency.maxGapMs} ms apart; both readers on every execution`,
         );
         latency = (await stack.profile("latency", () => runLatency(stack, baseline, params.latency))).result;
+        const report = (r: LatencyResult) =>
+          process.stderr.write(
+            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU, ${r.stack.requestsPerSecond} DynamoDB requests/s\n`,
+          );
+        report(latency);
+        if (!o.quick) {
+          section(`latency under load: the same ${params.latency.executions} executions, all at once`);
+          const p = {
+            ...params.latency,
+            group: "underload",
+            concurrency: params.latency.executions,
+            seed: o.seed + 1,
+          };
+          underLoad = (await stack.profile("latency-under-load", () => runLatency(stack, baseline, p)))
+            .result;
+          report(underLoad);
+        }
       }
       if (o.only.has("idle")) {
         section(
@@ -252,6 +287,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     ours: {
       latencyMs: latency?.ours.latencyMs ?? null,
+      latencyUnderLoadMs: underLoad?.ours.latencyMs ?? null,
       cost: readerCost(latency?.ours.cost, idle?.ours),
       writer: latency
         ? {
@@ -267,6 +303,7 @@ async function main(): Promise<void> {
     },
     baseline: {
       latencyMs: latency?.baseline.latencyMs ?? null,
+      latencyUnderLoadMs: underLoad?.baseline.latencyMs ?? null,
       cost: readerCost(latency?.baseline.cost, idle?.baseline),
     },
     meta: {
@@ -295,6 +332,7 @@ async function main(): Promise<void> {
                 ops: latency.writer.ops,
               },
               frontDoor: latency.frontDoor,
+              stack: latency.stack,
             }
           : null,
         idle: idle
@@ -358,7 +396,7 @@ async function main(): Promise<void> {
     ...(scale ? ["Scale levels (one local stack process):", "", scaleMarkdown(scale), ""] : []),
   ].join("\n");
   writeFileSync(join(o.out, "latest.md"), md);
-  if (!o.quick && !o.out.includes("/tmp")) updateReadme(md);
+  if (!o.quick && o.out === join(BENCH_DIR, "results")) updateReadme(md);
 
   for (const p of profileSummaries) process.stdout.write(`\n${formatProfile(p)}\n`);
   process.stdout.write(`\n${textTable(results)}\n`);

@@ -24,6 +24,8 @@ export interface Target {
 export interface BenchResults {
   ours: {
     latencyMs: LatencySummary | null;
+    /** The same scenario with every execution at once: the local stack saturated (full runs only). */
+    latencyUnderLoadMs: LatencySummary | null;
     cost: ReaderCost | null;
     /** The shipped writer (`putResult`) per record written: what appending exactly once costs. */
     writer: CostPerRecord | null;
@@ -33,6 +35,7 @@ export interface BenchResults {
   };
   baseline: {
     latencyMs: LatencySummary | null;
+    latencyUnderLoadMs: LatencySummary | null;
     cost: ReaderCost | null;
   };
   meta: Record<string, unknown> & { targets: Target[] };
@@ -174,6 +177,15 @@ export function tableRows(r: BenchResults): Row[] {
   lat("p95");
   lat("p99", "≤ 250", "latency p99");
   lat("max");
+  if (o.latencyUnderLoadMs) {
+    rows.push([
+      "under load (50 at once): p50 / p99 (ms)",
+      `${num(o.latencyUnderLoadMs.p50)} / ${num(o.latencyUnderLoadMs.p99)}`,
+      `${num(b.latencyUnderLoadMs?.p50)} / ${num(b.latencyUnderLoadMs?.p99)}`,
+      "",
+      "",
+    ]);
+  }
   if (o.latencyMs && b.latencyMs) {
     rows.push([
       "p50 speed-up vs baseline",

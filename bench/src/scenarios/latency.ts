@@ -5,6 +5,7 @@ import {
   executionArnFor,
   latencies,
   now,
+  pool,
   progress,
   progressDone,
   Reader,
@@ -22,6 +23,12 @@ export interface LatencyOptions {
   minGapMs: number;
   maxGapMs: number;
   seed: number;
+  /** Execution group name (per-group accounting). */
+  group: string;
+  /** Executions running at once. */
+  concurrency: number;
+  /** Between opening an execution's streams and the start of its first step (the run's start-up). */
+  firstStepDelayMs: number;
   /** Give up on streams that have not ended this long after the last write. */
   drainTimeoutMs: number;
 }
@@ -57,6 +64,8 @@ export interface LatencyResult {
   writer: CostPerRecord & { records: number; errors: number; ops: Record<string, number> };
   /** Requests the stack counted at the emulator's door in the window vs the sum the ledger attributed. */
   frontDoor: { stackCounted: number; ledgerAttributed: number; ledgerFailures: number };
+  /** The stack process over the scenario: CPU (% of one core) and DynamoDB requests per second. */
+  stack: { cpuPercent: number; requestsPerSecond: number };
   durationMs: number;
 }
 
@@ -104,7 +113,7 @@ export async function runLatency(
 ): Promise<LatencyResult> {
   const started = now();
   const random = seededRandom(o.seed);
-  const arns = Array.from({ length: o.executions }, (_, i) => executionArnFor(stack.info, "latency", i));
+  const arns = Array.from({ length: o.executions }, (_, i) => executionArnFor(stack.info, o.group, i));
   const gaps = arns.map(() =>
     Array.from({ length: o.recordsPerExecution }, () => uniformInt(random, o.minGapMs, o.maxGapMs)),
   );
@@ -115,35 +124,32 @@ export async function runLatency(
   setMaxListeners(0, stop.signal);
 
   const before = await stack.snapshot();
-  const reading = Promise.all([
-    ...arns.map((arn) => ours.consume(arn, stop.signal)),
-    ...arns.map((arn) => base.consume(arn, stop.signal)),
-  ]);
-  // Both readers are connected and polling before the first step of any execution finishes.
-  await sleep(500);
+  const reading: Promise<unknown>[] = [];
   const total = o.executions * o.recordsPerExecution;
   const ticker = setInterval(
     () =>
       progress(
-        `latency: ${writer.writtenAt.size}/${total} written, ours ${ours.parsedAt.size}, baseline ${base.parsedAt.size} parsed`,
+        `latency (${o.concurrency} at a time): ${writer.writtenAt.size}/${total} written, ours ${ours.parsedAt.size}, baseline ${base.parsedAt.size} parsed`,
       ),
     1000,
   );
   try {
-    await Promise.all(
-      arns.map(async (arn, i) => {
-        for (let k = 0; k < o.recordsPerExecution; k++) {
-          await sleep(gaps[i]?.[k] ?? o.minGapMs);
-          await writer.write(arn, k, o.recordsPerExecution);
-        }
-      }),
-    );
+    // At most `concurrency` executions run at once; a new one starts as soon as one has written its
+    // last record. Each is streamed by both readers from its start, as a client would.
+    await pool(arns, o.concurrency, async (arn, i) => {
+      reading.push(ours.consume(arn, stop.signal), base.consume(arn, stop.signal));
+      await sleep(o.firstStepDelayMs);
+      for (let k = 0; k < o.recordsPerExecution; k++) {
+        await sleep(gaps[i]?.[k] ?? o.minGapMs);
+        await writer.write(arn, k, o.recordsPerExecution);
+      }
+    });
     const drained = await waitFor(
       () => ours.results.length + base.results.length === 2 * o.executions,
       o.drainTimeoutMs,
     );
     if (!drained) stop.abort();
-    await reading;
+    await Promise.all(reading);
   } finally {
     clearInterval(ticker);
     progressDone();
@@ -151,7 +157,7 @@ export async function runLatency(
   }
   const after = await stack.snapshot();
   const d = diffSnapshot(after.ledger, before.ledger);
-  const tallyOf = (tag: string) => d.byGroup[tag]?.latency ?? emptyTally();
+  const tallyOf = (tag: string) => d.byGroup[tag]?.[o.group] ?? emptyTally();
   const writerTally = d.byTag.writer ?? emptyTally();
   const stackCounted =
     Object.values(after.counts).reduce((a, b) => a + b, 0) -
@@ -170,6 +176,10 @@ export async function runLatency(
       ops: writerTally.ops,
     },
     frontDoor: { stackCounted, ledgerAttributed, ledgerFailures: after.ledgerFailures },
+    stack: {
+      cpuPercent: Math.round(((after.cpuMicros - before.cpuMicros) / 1e3 / (after.at - before.at)) * 100),
+      requestsPerSecond: Math.round((stackCounted / (after.at - before.at)) * 1000),
+    },
     durationMs: Math.round(now() - started),
   };
 }
