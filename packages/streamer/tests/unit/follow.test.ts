@@ -122,7 +122,7 @@ describe("follow", () => {
     expect(delivered(events)).toEqual(["0000000000000000", "0000000000000002"]);
   });
 
-  it("backs off ×1.5 per empty poll up to the maximum, and resets when records arrive", async () => {
+  it("backs off ×4/3 per empty poll up to the maximum, and resets when records arrive", async () => {
     const reader = new MemoryReader();
     const clock = fakeClock();
     let idle = 0;
@@ -140,7 +140,7 @@ describe("follow", () => {
         if (idle === 9 && e.kind === "idle") reader.add(0, "final");
       },
     );
-    expect(clock.sleeps.slice(0, 8)).toEqual([50, 75, 113, 170, 255, 383, 500, 500]);
+    expect(clock.sleeps.slice(0, 9)).toEqual([50, 67, 89, 119, 159, 212, 283, 377, 500]);
   });
 
   it("ends with a synthetic timeout record when nothing arrives for idleTimeoutMs", async () => {
