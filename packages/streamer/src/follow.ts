@@ -126,6 +126,7 @@ export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
     let wait = Math.min(interval, o.stopAt - t, lastProgress + o.idleTimeoutMs - t);
     if (o.waitLimitMs !== undefined) wait = Math.min(wait, startedAt + o.waitLimitMs - t);
     await sleep(Math.max(1, wait), o.signal);
-    if (contiguous === 0) interval = Math.min(o.maxPollIntervalMs, Math.round(interval * POLL_BACKOFF_FACTOR));
+    if (contiguous === 0)
+      interval = Math.min(o.maxPollIntervalMs, Math.round(interval * POLL_BACKOFF_FACTOR));
   }
 }
