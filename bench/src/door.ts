@@ -1,11 +1,16 @@
 import dc from "node:diagnostics_channel";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import { encodeOffset, TABLE_SCHEMA } from "@stepstream/results-schema";
 import type { CapacityLedger } from "./capacity.js";
 
 /** The user-agent mark the bench's own DynamoDB clients carry: `stepstream-bench/<tag>`. */
 export const TAG_PREFIX = "stepstream-bench/";
 /** Requests without a bench mark come from the stack itself: the streamer Lambda, i.e. our reader. */
 export const UNTAGGED = "ours";
+
+/** Epoch milliseconds with sub-millisecond precision, comparable across processes of one machine. */
+export const epochNow = () => performance.timeOrigin + performance.now();
 
 /** Who sent a request, from its user agent (`stepstream-bench/<tag>` or {@link UNTAGGED}). */
 export function tagOf(headers: Record<string, string | string[] | undefined>): string {
@@ -18,19 +23,28 @@ export function tagOf(headers: Record<string, string | string[] | undefined>): s
   return UNTAGGED;
 }
 
+type Item = Record<string, { S?: string; N?: string }>;
+
 /**
  * Watches every DynamoDB request that reaches an HTTP server in this process (the emulator's front
  * door) without changing it: the request body and the response body are copied as they pass, and the
- * ledger accounts each exchange when the response ends. Turn it on and off with `enabled`.
+ * ledger accounts each exchange when the response ends. Turn the ledger on and off with `enabled`.
+ *
+ * Whatever `enabled` says, each successful `PutItem` of a record is timed as its response leaves the
+ * door — the moment DynamoDB acknowledged the write — into `acks` (`<executionArn>|<offset>` → epoch ms).
  */
-export function watchFrontDoor(ledger: CapacityLedger): { enabled: boolean; failures: number } {
+export function watchFrontDoor(
+  ledger: CapacityLedger,
+  acks: Map<string, number>,
+): { enabled: boolean; failures: number } {
   const state = { enabled: true, failures: 0 };
   dc.subscribe("http.server.request.start", (message) => {
-    if (!state.enabled) return;
     const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
     const target = request.headers["x-amz-target"];
     if (typeof target !== "string" || !target.startsWith("DynamoDB_")) return;
     const op = target.split(".")[1] ?? "unknown";
+    const account = state.enabled;
+    if (!account && op !== "PutItem") return;
     const tag = tagOf(request.headers);
     const inChunks: Buffer[] = [];
     request.on("data", (c: Buffer) => inChunks.push(c));
@@ -41,17 +55,28 @@ export function watchFrontDoor(ledger: CapacityLedger): { enabled: boolean; fail
       if (typeof chunk === "string") outChunks.push(Buffer.from(chunk));
       else if (chunk instanceof Uint8Array) outChunks.push(Buffer.from(chunk));
     };
-    response.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      keep(chunk);
-      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof response.write;
+    if (account) {
+      response.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+        keep(chunk);
+        return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      } as typeof response.write;
+    }
     response.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-      if (typeof chunk !== "function") keep(chunk);
+      const at = epochNow();
+      if (account && typeof chunk !== "function") keep(chunk);
       try {
         const req = inChunks.length ? JSON.parse(Buffer.concat(inChunks).toString("utf8")) : {};
-        const out = outChunks.length ? Buffer.concat(outChunks).toString("utf8") : "";
-        const res = out.startsWith("{") ? JSON.parse(out) : {};
-        ledger.observe(op, tag, this.statusCode, req, res);
+        if (op === "PutItem" && this.statusCode === 200) {
+          const item = (req as { Item?: Item }).Item;
+          const arn = item?.[TABLE_SCHEMA.partitionKey]?.S;
+          const seq = Number(item?.[TABLE_SCHEMA.sortKey]?.N);
+          if (arn && Number.isSafeInteger(seq) && seq >= 0) acks.set(`${arn}|${encodeOffset(seq)}`, at);
+        }
+        if (account) {
+          const out = outChunks.length ? Buffer.concat(outChunks).toString("utf8") : "";
+          const res = out.startsWith("{") ? JSON.parse(out) : {};
+          ledger.observe(op, tag, this.statusCode, req, res);
+        }
       } catch {
         state.failures++;
       }

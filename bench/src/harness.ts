@@ -5,7 +5,7 @@ import { StepstreamClient } from "@stepstream/client";
 import { DEVELOPMENT_CREDENTIALS } from "@stepstream/local";
 import { type RecordType, toItem } from "@stepstream/results-schema";
 import { putResult, simulatedResult, stepRecordKey } from "@stepstream/steps";
-import { TAG_PREFIX } from "./door.js";
+import { epochNow, TAG_PREFIX } from "./door.js";
 import type { StackInfo } from "./protocol.js";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -59,7 +59,7 @@ export class Writer {
         { executionArn, recordKey: r.recordKey, result: r.result, type: r.type },
         { tableName: this.stack.tableName, resultTtlDays: 1, client: this.client },
       );
-      this.writtenAt.set(`${executionArn}|${out.offset}`, now());
+      this.writtenAt.set(`${executionArn}|${out.offset}`, epochNow());
       return out.offset;
     } catch (err) {
       this.errors++;
@@ -157,7 +157,7 @@ export class Reader {
     );
     try {
       for await (const record of stream) {
-        const at = now();
+        const at = epochNow();
         const key = `${executionArn}|${record.Offset}`;
         if (this.parsedAt.has(key)) r.duplicates++;
         else this.parsedAt.set(key, at);
@@ -175,25 +175,38 @@ export class Reader {
   }
 }
 
-/** Latencies (ms) of every record a reader parsed: parse time minus the successful write's time. */
+/**
+ * Latencies (ms) of every record a reader parsed: parse time minus the moment the write succeeded —
+ * DynamoDB's acknowledgement at the emulator's front door where `acks` has it, else the moment
+ * `putResult` resolved in the writer. Also how far the writer's own view lagged the acknowledgement.
+ */
 export function latencies(
   writer: Writer,
   reader: Reader,
-): { values: number[]; missing: number; early: number } {
+  acks?: Map<string, number>,
+): { values: number[]; missing: number; early: number; fromAcks: number; writerLagMs: number[] } {
   const values: number[] = [];
+  const writerLagMs: number[] = [];
   let missing = 0;
   let early = 0;
-  for (const [key, written] of writer.writtenAt) {
+  let fromAcks = 0;
+  for (const [key, resolved] of writer.writtenAt) {
+    const ack = acks?.get(key);
+    if (ack !== undefined) {
+      fromAcks++;
+      writerLagMs.push(resolved - ack);
+    }
+    const written = ack ?? resolved;
     const parsed = reader.parsedAt.get(key);
     if (parsed === undefined) {
       missing++;
       continue;
     }
-    // The line can arrive a hair before the writer's own response does: count it as 0.
+    // A line cannot be parsed before its write was acknowledged, give or take the clocks' skew: 0.
     if (parsed < written) early++;
     values.push(Math.max(0, parsed - written));
   }
-  return { values, missing, early };
+  return { values, missing, early, fromAcks, writerLagMs };
 }
 
 /** Runs `tasks` with at most `limit` in flight. */

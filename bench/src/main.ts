@@ -14,8 +14,8 @@ import { formatProfile, type ProfileSummary, summarizeProfile } from "./profile.
 import {
   type BenchResults,
   evaluateTargets,
-  markdownTable,
   readerCost,
+  resultsMarkdown,
   scaleMarkdown,
   textTable,
 } from "./report.js";
@@ -28,6 +28,8 @@ import { latencyCdfSvg } from "./svg.js";
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = resolve(BENCH_DIR, "..");
+/** Executions at once in the paced latency run (full runs). */
+const PACED_CONCURRENCY = 10;
 const SCENARIOS = ["artifacts", "latency", "idle", "replay", "scale"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -41,10 +43,11 @@ const HELP = `usage: node bench/dist/main.js [options]
   --baseline-poll-ms N      the sample's fixed polling interval (default 2000)
   --executions N, --records N, --gap-ms LO-HI, --concurrency N
                             the latency scenario's shape (default 50 executions × 20 records, 20-200 ms
-                            apart, 10 at a time); for tuning studies, not for the recorded results
+                            apart, all at once); for tuning studies, not for the recorded results
   --levels a,b,c            scale levels (default 100,250,500,1000,1500,2000; quick 100,250,500)
   --seed N                  seed of the write schedule (default 6)
   --out DIR                 where to write results (default bench/results, quick: bench/results/tmp)
+  --render FILE             only re-render the table from a results file (and the README, for bench/results)
   --cpu-prof                write V8 CPU profiles of the stack process to <out>/profiles
   --no-accounting           skip the capacity accounting in the stack (to measure its overhead; no cost figures)
   --help
@@ -63,6 +66,7 @@ function parseOptions() {
       seed: { type: "string", default: "6" },
       out: { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
+      render: { type: "string" },
       "no-accounting": { type: "boolean", default: false },
       executions: { type: "string" },
       records: { type: "string" },
@@ -112,6 +116,7 @@ function parseOptions() {
     out: resolve(values.out ?? join(BENCH_DIR, quick ? "results/tmp" : "results")),
     cpuProf: values["cpu-prof"] ?? false,
     accounting: !(values["no-accounting"] ?? false),
+    render: values.render,
     executions: int("executions", values.executions, 1, 1000),
     records: int("records", values.records, 2, 10_000),
     gapMs: values["gap-ms"]?.split("-").map((x) => int("gap-ms", x, 0, 60_000) as number),
@@ -133,6 +138,15 @@ function section(title: string): void {
 
 async function main(): Promise<void> {
   const o = parseOptions();
+  if (o.render) {
+    // Re-renders the table (stdout, latest.md beside the file, the README) from recorded results.
+    const results = JSON.parse(readFileSync(o.render, "utf8")) as BenchResults;
+    const md = resultsMarkdown(results);
+    writeFileSync(join(dirname(resolve(o.render)), "latest.md"), md);
+    if (!results.meta.quick && dirname(resolve(o.render)) === join(BENCH_DIR, "results")) updateReadme(md);
+    process.stdout.write(`${textTable(results)}\n`);
+    return;
+  }
   const missing = buildsPresent([
     join(ROOT, BUNDLES.stepsZip),
     join(ROOT, BUNDLES.streamerZip),
@@ -169,7 +183,7 @@ async function main(): Promise<void> {
       recordsPerExecution: o.records ?? 20,
       minGapMs: o.gapMs?.[0] ?? 20,
       maxGapMs: o.gapMs?.[1] ?? o.gapMs?.[0] ?? 200,
-      concurrency: o.concurrency ?? 10,
+      concurrency: o.concurrency ?? o.executions ?? 50,
       firstStepDelayMs: 250,
       seed: o.seed,
       drainTimeoutMs: 30_000,
@@ -197,7 +211,7 @@ async function main(): Promise<void> {
 
   let artifacts: ArtifactsResult | undefined;
   let latency: LatencyResult | undefined;
-  let underLoad: LatencyResult | undefined;
+  let paced: LatencyResult | undefined;
   let idle: IdleResult | undefined;
   let replay: ReplayResult | undefined;
   let scale: ScaleResult | undefined;
@@ -223,7 +237,7 @@ async function main(): Promise<void> {
     try {
       if (o.only.has("latency")) {
         section(
-          `latency + cost: ${params.latency.executions} executions × ${params.latency.recordsPerExecution} records, ${params.latency.minGapMs}–${params.latency.maxGapMs} ms apart; both readers on every execution`,
+          `latency + cost: ${params.latency.executions} executions × ${params.latency.recordsPerExecution} records, ${params.latency.minGapMs}–${params.latency.maxGapMs} ms apart, ${params.latency.concurrency >= params.latency.executions ? "all at once" : `${params.latency.concurrency} at a time`}; both readers on every execution`,
         );
         latency = (await stack.profile("latency", () => runLatency(stack, baseline, params.latency))).result;
         const report = (r: LatencyResult) =>
@@ -231,17 +245,11 @@ async function main(): Promise<void> {
             `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU, ${r.stack.requestsPerSecond} DynamoDB requests/s\n`,
           );
         report(latency);
-        if (!o.quick) {
-          section(`latency under load: the same ${params.latency.executions} executions, all at once`);
-          const p = {
-            ...params.latency,
-            group: "underload",
-            concurrency: params.latency.executions,
-            seed: o.seed + 1,
-          };
-          underLoad = (await stack.profile("latency-under-load", () => runLatency(stack, baseline, p)))
-            .result;
-          report(underLoad);
+        if (!o.quick && params.latency.concurrency > PACED_CONCURRENCY) {
+          section(`latency, paced: the same scenario, at most ${PACED_CONCURRENCY} executions at once`);
+          const p = { ...params.latency, group: "paced", concurrency: PACED_CONCURRENCY, seed: o.seed + 1 };
+          paced = (await stack.profile("latency-paced", () => runLatency(stack, baseline, p))).result;
+          report(paced);
         }
       }
       if (o.only.has("idle")) {
@@ -287,7 +295,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     ours: {
       latencyMs: latency?.ours.latencyMs ?? null,
-      latencyUnderLoadMs: underLoad?.ours.latencyMs ?? null,
+      latencyPacedMs: paced?.ours.latencyMs ?? null,
       cost: readerCost(latency?.ours.cost, idle?.ours),
       writer: latency
         ? {
@@ -303,7 +311,7 @@ async function main(): Promise<void> {
     },
     baseline: {
       latencyMs: latency?.baseline.latencyMs ?? null,
-      latencyUnderLoadMs: underLoad?.baseline.latencyMs ?? null,
+      latencyPacedMs: paced?.baseline.latencyMs ?? null,
       cost: readerCost(latency?.baseline.cost, idle?.baseline),
     },
     meta: {
@@ -333,6 +341,15 @@ async function main(): Promise<void> {
               },
               frontDoor: latency.frontDoor,
               stack: latency.stack,
+            }
+          : null,
+        latencyPaced: paced
+          ? {
+              concurrency: PACED_CONCURRENCY,
+              durationMs: paced.durationMs,
+              ours: pick(paced.ours),
+              baseline: pick(paced.baseline),
+              stack: paced.stack,
             }
           : null,
         idle: idle
@@ -384,17 +401,11 @@ async function main(): Promise<void> {
           },
         ],
         "Write → client latency, CDF",
-        `${params.latency.executions} executions × ${params.latency.recordsPerExecution} records, ${params.latency.minGapMs}–${params.latency.maxGapMs} ms apart, local stack, ${results.meta.date}`,
+        `${params.latency.executions} executions × ${params.latency.recordsPerExecution} records, ${params.latency.minGapMs}–${params.latency.maxGapMs} ms apart, ${params.latency.concurrency >= params.latency.executions ? "all at once" : `${params.latency.concurrency} at a time`}, local stack, ${results.meta.date}`,
       ),
     );
   }
-  const md = [
-    `Measured ${results.meta.date} on ${results.meta.cpus} cores (${results.meta.cpuModel}), Node ${process.version}${o.quick ? ", --quick" : ""}; \`make bench\`.`,
-    "",
-    markdownTable(results),
-    "",
-    ...(scale ? ["Scale levels (one local stack process):", "", scaleMarkdown(scale), ""] : []),
-  ].join("\n");
+  const md = resultsMarkdown(results);
   writeFileSync(join(o.out, "latest.md"), md);
   if (!o.quick && o.out === join(BENCH_DIR, "results")) updateReadme(md);
 
@@ -414,6 +425,8 @@ function pick(r: LatencyResult["ours"]) {
     errors: r.errors,
     reconnects: r.reconnects,
     early: r.early,
+    timedFromAck: r.timedFromAck,
+    writerLagMs: r.writerLagMs,
     ops: r.ops,
   };
 }

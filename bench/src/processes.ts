@@ -52,6 +52,7 @@ export class StackProcess {
   private nextId = 1;
   private readonly pending = new Map<number, (s: StackSnapshot) => void>();
   private readonly waiting = new Map<number, (error?: string) => void>();
+  private readonly ackWaiters = new Map<number, (acks: [string, number][]) => void>();
   /** Where `profile` writes CPU profiles; unset: profiling off. */
   private profileDir: string | undefined;
   private sampler: NodeJS.Timeout | undefined;
@@ -65,6 +66,9 @@ export class StackProcess {
       if (m.type === "snapshot") {
         this.pending.get(m.id)?.(m.snapshot);
         this.pending.delete(m.id);
+      } else if (m.type === "acks") {
+        this.ackWaiters.get(m.id)?.(m.acks);
+        this.ackWaiters.delete(m.id);
       } else if (m.type === "done") {
         this.waiting.get(m.id)?.(m.error);
         this.waiting.delete(m.id);
@@ -146,6 +150,25 @@ export class StackProcess {
         resolve(s);
       });
       this.child.send({ type: "snapshot", id } satisfies ToChild);
+    });
+  }
+
+  /**
+   * When DynamoDB acknowledged each record written to an execution group, as the response left the
+   * emulator's front door (`<executionArn>|<offset>` → epoch ms). The child forgets them once read.
+   */
+  acks(group: string, timeoutMs = 30_000): Promise<Map<string, number>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.ackWaiters.delete(id);
+        reject(new Error("the local stack did not answer an acks request"));
+      }, timeoutMs);
+      this.ackWaiters.set(id, (acks) => {
+        clearTimeout(timer);
+        resolve(new Map(acks));
+      });
+      this.child.send({ type: "acks", id, group } satisfies ToChild);
     });
   }
 

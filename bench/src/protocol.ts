@@ -36,6 +36,7 @@ export interface StackSnapshot {
 export type ToChild =
   | { type: "snapshot"; id: number }
   | { type: "accounting"; enabled: boolean }
+  | { type: "acks"; id: number; group: string }
   | { type: "profile-start"; id: number }
   | { type: "profile-stop"; id: number; file: string }
   | { type: "close" };
@@ -44,4 +45,5 @@ export type FromChild =
   | { type: "ready"; info: StackInfo }
   | { type: "snapshot"; id: number; snapshot: StackSnapshot }
   | { type: "done"; id: number; error?: string }
+  | { type: "acks"; id: number; acks: [string, number][] }
   | { type: "error"; message: string };

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { DEVELOPMENT_CREDENTIALS, startStack } from "@stepstream/local";
-import { CapacityLedger } from "./capacity.js";
+import { CapacityLedger, groupOf } from "./capacity.js";
 import { watchFrontDoor } from "./door.js";
 import type { FromChild, StackChildOptions, ToChild } from "./protocol.js";
 
@@ -35,7 +35,8 @@ async function profileStop(file: string): Promise<void> {
 async function main(): Promise<void> {
   const options = JSON.parse(process.env.BENCH_STACK_OPTIONS ?? "{}") as StackChildOptions;
   const ledger = new CapacityLedger();
-  const door = watchFrontDoor(ledger);
+  const acks = new Map<string, number>();
+  const door = watchFrontDoor(ledger, acks);
   door.enabled = options.accounting;
   const stack = await startStack({
     memory: true,
@@ -61,6 +62,16 @@ async function main(): Promise<void> {
           cpuMicros: cpu.user + cpu.system,
         },
       });
+    } else if (m.type === "acks") {
+      // Hands over (and forgets) the write acknowledgements of one execution group.
+      const out: [string, number][] = [];
+      for (const [key, at] of acks) {
+        if (groupOf(key.split("|")[0]) === m.group) {
+          out.push([key, at]);
+          acks.delete(key);
+        }
+      }
+      send({ type: "acks", id: m.id, acks: out });
     } else if (m.type === "accounting") {
       door.enabled = m.enabled;
     } else if (m.type === "profile-start") {

@@ -15,7 +15,7 @@ import {
   waitFor,
 } from "../harness.js";
 import type { BaselineProcess, StackProcess } from "../processes.js";
-import { type LatencySummary, seededRandom, summarize, uniformInt } from "../stats.js";
+import { type LatencySummary, median, seededRandom, summarize, uniformInt } from "../stats.js";
 
 export interface LatencyOptions {
   executions: number;
@@ -50,8 +50,12 @@ export interface ReaderLatency {
   duplicates: number;
   errors: number;
   reconnects: number;
-  /** Records parsed before the writer's own response arrived (counted as 0 ms). */
+  /** Records parsed before their write's acknowledgement (clock skew; counted as 0 ms). */
   early: number;
+  /** Records timed from DynamoDB's acknowledgement at the front door (the rest from `putResult` resolving). */
+  timedFromAck: number;
+  /** Median time from the acknowledgement to `putResult` resolving in the writer, ms. */
+  writerLagMs: number;
   cost: CostPerRecord;
   /** Requests this reader sent, by operation. */
   ops: Record<string, number>;
@@ -83,8 +87,8 @@ export function costPerRecord(t: Tally, records: number): CostPerRecord {
   };
 }
 
-function figures(reader: Reader, writer: Writer, tally: Tally): ReaderLatency {
-  const l = latencies(writer, reader);
+function figures(reader: Reader, writer: Writer, tally: Tally, acks: Map<string, number>): ReaderLatency {
+  const l = latencies(writer, reader, acks);
   const sum = (f: (r: StreamResult) => number) => reader.results.reduce((n, r) => n + f(r), 0);
   const delivered = l.values.length;
   return {
@@ -96,6 +100,8 @@ function figures(reader: Reader, writer: Writer, tally: Tally): ReaderLatency {
     errors: sum((r) => (r.error ? 1 : 0)),
     reconnects: sum((r) => r.reconnects),
     early: l.early,
+    timedFromAck: l.fromAcks,
+    writerLagMs: round(median(l.writerLagMs), 2),
     cost: costPerRecord(tally, delivered),
     ops: tally.ops,
   };
@@ -156,6 +162,7 @@ export async function runLatency(
     writer.close();
   }
   const after = await stack.snapshot();
+  const acks = await stack.acks(o.group);
   const d = diffSnapshot(after.ledger, before.ledger);
   const tallyOf = (tag: string) => d.byGroup[tag]?.[o.group] ?? emptyTally();
   const writerTally = d.byTag.writer ?? emptyTally();
@@ -167,8 +174,8 @@ export async function runLatency(
     0,
   );
   return {
-    ours: figures(ours, writer, tallyOf(UNTAGGED)),
-    baseline: figures(base, writer, tallyOf("baseline")),
+    ours: figures(ours, writer, tallyOf(UNTAGGED), acks),
+    baseline: figures(base, writer, tallyOf("baseline"), acks),
     writer: {
       ...costPerRecord(writerTally, writer.writtenAt.size),
       records: writer.writtenAt.size,

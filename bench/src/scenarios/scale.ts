@@ -112,7 +112,7 @@ export async function runScale(stack: StackProcess, o: ScaleOptions): Promise<Sc
     }
     const b = await stack.snapshot();
     const peak = stack.stopSampling();
-    const l = latencies(writer, reader);
+    const l = latencies(writer, reader, await stack.acks(`scale-${n}`));
     const lat = summarize(l.values);
     const expected = n * o.recordsPerExecution;
     const errors = reader.results.filter((r) => r.error).length + writer.errors;
