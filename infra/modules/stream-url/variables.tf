@@ -118,7 +118,7 @@ variable "poll_interval_ms" {
 }
 
 variable "max_poll_interval_ms" {
-  description = "Longest poll interval while nothing arrives, ms (MAX_POLL_INTERVAL_MS); the interval grows x1.5 per empty poll up to it."
+  description = "Longest poll interval while nothing arrives, ms (MAX_POLL_INTERVAL_MS); the interval grows x4/3 per empty poll up to it."
   type        = number
   default     = 500
 
