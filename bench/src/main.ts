@@ -431,21 +431,22 @@ function pick(r: LatencyResult["ours"]) {
   };
 }
 
-/** Replaces the table between the README's markers with the latest one (full runs only). */
+/** Replaces the table between the markers of the bench README and the root README (full runs only). */
 function updateReadme(md: string): void {
-  const path = join(BENCH_DIR, "README.md");
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return;
-  }
   const start = "<!-- bench:latest:start -->";
   const end = "<!-- bench:latest:end -->";
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) return;
-  writeFileSync(path, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
+  for (const path of [join(BENCH_DIR, "README.md"), join(ROOT, "README.md")]) {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      continue;
+    }
+    const i = text.indexOf(start);
+    const j = text.indexOf(end);
+    if (i < 0 || j < i) continue;
+    writeFileSync(path, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
+  }
 }
 
 main().catch((err) => {
