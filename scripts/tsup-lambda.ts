@@ -21,6 +21,13 @@ export function lambdaPackageBuilds(): Options[] {
       sourcemap: false,
       clean: true,
     },
-    { entry: { index: "src/index.ts" }, outDir: "dist/lib", format: ["esm"], dts: true, target: "node20", clean: true },
+    {
+      entry: { index: "src/index.ts" },
+      outDir: "dist/lib",
+      format: ["esm"],
+      dts: true,
+      target: "node20",
+      clean: true,
+    },
   ];
 }
