@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { TABLE_SCHEMA } from "@stepstream/results-schema";
 import dynalite from "dynalite";
+import { listenOnLoopback } from "./http.js";
 
 /** Requests seen at the emulator's front door, by DynamoDB operation (`Query`, `PutItem`, …). */
 export type OperationCounts = Record<string, number>;
@@ -34,23 +35,9 @@ export async function startDynamo(options: { port: number; path?: string }): Pro
     const op = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "unknown";
     counts[op] = (counts[op] ?? 0) + 1;
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", () => resolve());
-  });
+  const { port, close } = await listenOnLoopback(server, options.port);
   server.keepAliveTimeout = 60_000;
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    counts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
+  return { endpoint: `http://127.0.0.1:${port}`, port, counts, close };
 }
 
 /**

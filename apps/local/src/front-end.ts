@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { errorBody } from "@stepstream/results-schema";
 import { type LocalCredentials, verifySigV4 } from "./auth.js";
-import { BodyTooLarge, flatHeaders, readBody, sendError } from "./http.js";
+import { BodyTooLarge, flatHeaders, listenOnLoopback, readBody, sendError } from "./http.js";
 
 /** Largest request head (request line + headers) accepted, as AWS front doors limit it. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -144,23 +144,9 @@ export async function startFrontEnd(o: FrontEndOptions): Promise<FrontEnd> {
     );
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : o.port;
+  const { port, close } = await listenOnLoopback(server, o.port);
   boundPort = port;
-  return {
-    server,
-    port,
-    url: `http://127.0.0.1:${port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
+  return { server, port, url: `http://127.0.0.1:${port}/`, close };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { type ErrorCode, errorBody, httpStatusOf } from "@stepstream/results-schema";
 
 /** Answers with the one error format, `{"error":{"code","message"}}`. */
@@ -13,14 +13,7 @@ export function sendError(
     res.destroy();
     return;
   }
-  const body = JSON.stringify(errorBody(code, message));
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": String(Buffer.byteLength(body)),
-    "cache-control": "no-store",
-    ...headers,
-  });
-  res.end(body);
+  sendJson(res, status, errorBody(code, message), headers);
 }
 
 export function sendJson(
@@ -80,4 +73,27 @@ export function flatHeaders(req: IncomingMessage): Record<string, string> {
     out[k.toLowerCase()] = v.map((x) => x.trim()).join(",");
   }
   return out;
+}
+
+/** A server listening on loopback: its port, and a `close` that drops open connections first. */
+export interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1 (`port` 0 picks a free one); rejects on `EADDRINUSE` and the like. */
+export async function listenOnLoopback(server: Server, port: number): Promise<Listening> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
 }

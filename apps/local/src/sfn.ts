@@ -4,7 +4,7 @@ import { StateMachine } from "aws-local-stepfunctions";
 
 type JSONValue = Parameters<StateMachine["run"]>[0];
 
-import { readBody } from "./http.js";
+import { listenOnLoopback, readBody } from "./http.js";
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {
@@ -221,12 +221,7 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
       return fail(400, "SerializationException", `bad request: ${(err as Error).message}`);
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : o.port;
+  const { port, close: closeServer } = await listenOnLoopback(server, o.port);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
@@ -240,10 +235,7 @@ export async function startSfn(o: SfnEmulatorOptions): Promise<SfnEmulator> {
       closing = true;
       for (const abort of aborts) abort();
       await Promise.allSettled([...running, ...inflight]);
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      });
+      await closeServer();
     },
   };
 }
