@@ -11,7 +11,9 @@ import { installAwsLambdaGlobal } from "../src/lambda-runtime.js";
  */
 type Handler = (event: unknown, stream: Writable, context: unknown) => Promise<void>;
 interface AwsLambda {
-  HttpResponseStream: { from(s: Writable, p: { statusCode: number; headers: Record<string, string> }): Writable };
+  HttpResponseStream: {
+    from(s: Writable, p: { statusCode: number; headers: Record<string, string> }): Writable;
+  };
 }
 installAwsLambdaGlobal();
 const awslambda = (globalThis as unknown as { awslambda: AwsLambda }).awslambda;
