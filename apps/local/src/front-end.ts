@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { errorBody } from "@stepstream/results-schema";
+import { type ErrorCode, errorBody } from "@stepstream/results-schema";
 import { type LocalCredentials, verifySigV4 } from "./auth.js";
 import { BodyTooLarge, flatHeaders, listenOnLoopback, readBody, sendError } from "./http.js";
 
@@ -16,6 +16,11 @@ export interface FrontEndOptions {
   corsMethods: string;
   corsExposeHeaders?: string;
   bodyLimit: number;
+  /**
+   * How long a connection may stay open without sending a complete request head (idle, or a head
+   * that never ends) before it is answered `408` and closed. Default 30 s.
+   */
+  idleTimeoutMs?: number;
   /**
    * Answers a request that passed CORS, the body limit and SigV4. `ctx.logFields` is added to the
    * request's log line (e.g. the execution ARN a start created); never put headers, the signature
@@ -129,24 +134,80 @@ export async function startFrontEnd(o: FrontEndOptions): Promise<FrontEnd> {
       }
     },
   );
+  // A client that half-closes its side after its request still gets its whole response (Node's
+  // default answers nothing more once the request side ends); the connection closes after it.
+  server.httpAllowHalfOpen = true;
+  // Idle connections, and heads that never complete, get 408 (Node 20's own headersTimeout check does
+  // not fire for them here: measured). The timer stops at the request and restarts after its response.
+  const idleTimeoutMs = o.idleTimeoutMs ?? 30_000;
+  const idleTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  const armIdle = (socket: Socket) => {
+    clearTimeout(idleTimers.get(socket));
+    const t = setTimeout(() => {
+      if (socket.destroyed || inFlight(socket)) return;
+      answerRaw(
+        socket,
+        408,
+        "Request Timeout",
+        "RequestTimeout",
+        `no complete request within ${idleTimeoutMs} ms`,
+      );
+    }, idleTimeoutMs);
+    t.unref();
+    idleTimers.set(socket, t);
+  };
+  server.on("connection", (socket: Socket) => {
+    armIdle(socket);
+    socket.once("close", () => clearTimeout(idleTimers.get(socket)));
+  });
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    clearTimeout(idleTimers.get(req.socket));
+    res.once("finish", () => {
+      if (!req.socket.destroyed) armIdle(req.socket);
+    });
+  });
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
+    // Bytes that are not HTTP after a request whose response is under way (pipelined garbage): never
+    // write an error into that response; let it finish, then close the connection.
+    const current = inFlight(socket);
+    if (current) {
+      current.shouldKeepAlive = false;
+      current.once("finish", () => socket.destroySoon());
+      current.once("close", () => socket.destroy());
+      return;
+    }
+    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      answerRaw(socket, 408, "Request Timeout", "RequestTimeout", "the request was not received in time");
+      return;
+    }
     const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-    const status = tooLarge ? 431 : 400;
-    const body = JSON.stringify(
-      errorBody(
-        "BadRequest",
-        tooLarge ? `request headers are larger than ${MAX_HEADER_BYTES} bytes` : "malformed HTTP request",
-      ),
-    );
-    socket.end(
-      `HTTP/1.1 ${status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    answerRaw(
+      socket,
+      tooLarge ? 431 : 400,
+      tooLarge ? "Request Header Fields Too Large" : "Bad Request",
+      "BadRequest",
+      tooLarge ? `request headers are larger than ${MAX_HEADER_BYTES} bytes` : "malformed HTTP request",
     );
   });
   server.keepAliveTimeout = 65_000;
   const { port, close } = await listenOnLoopback(server, o.port);
   boundPort = port;
   return { server, port, url: `http://127.0.0.1:${port}/`, close };
+}
+
+/** The response being written on a connection, if one is under way. */
+function inFlight(socket: Socket): ServerResponse | undefined {
+  const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  return res && !res.writableEnded ? res : undefined;
+}
+
+/** An error answer written on the raw socket (no request object exists), then the connection closes. */
+function answerRaw(socket: Socket, status: number, reason: string, code: ErrorCode, message: string) {
+  const body = JSON.stringify(errorBody(code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**

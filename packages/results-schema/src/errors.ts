@@ -14,6 +14,8 @@ export type ErrorCode =
   | "Forbidden"
   | "PayloadTooLarge"
   | "MethodNotAllowed"
+  | "RequestTimeout"
+  | "Unavailable"
   | "Internal";
 
 /**
@@ -49,6 +51,10 @@ export function httpStatusOf(code: ErrorCode): number {
     case "Conflict":
     case "StreamClosed":
       return 409;
+    case "RequestTimeout":
+      return 408;
+    case "Unavailable":
+      return 503;
     case "Internal":
       return 500;
     default:
