@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { createRequire } from "node:module";
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -16,6 +17,8 @@ export interface DynamoEmulator {
   endpoint: string;
   port: number;
   counts: OperationCounts;
+  /** Database iterators open right now in this process's LevelDB stores (a leak check: a Query must close its own). */
+  openIterators(): number;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,38 @@ export async function startDynamo(options: { port: number; path?: string }): Pro
   });
   const { port, close } = await listenOnLoopback(server, options.port);
   server.keepAliveTimeout = 60_000;
-  return { endpoint: `http://127.0.0.1:${port}`, port, counts, close };
+  return { endpoint: `http://127.0.0.1:${port}`, port, counts, openIterators: countOpenIterators(), close };
+}
+
+let openIterators: (() => number) | undefined;
+
+/**
+ * Counts the iterators dynalite's LevelDB stores hold open, by watching abstract-level's
+ * `attachResource` / `detachResource` (every iterator attaches itself when created and detaches when
+ * closed). Installed once per process, on the one abstract-level copy dynalite's `level` and
+ * `memory-level` share.
+ */
+function countOpenIterators(): () => number {
+  if (openIterators) return openIterators;
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve("dynalite"));
+  const { MemoryLevel } = fromDynalite("memory-level") as { MemoryLevel: { prototype: object } };
+  const proto = Object.getPrototypeOf(MemoryLevel.prototype) as {
+    attachResource(r: object): void;
+    detachResource(r: object): void;
+  };
+  const open = new Set<object>();
+  const attach = proto.attachResource;
+  const detach = proto.detachResource;
+  proto.attachResource = function (r: object) {
+    if (/Iterator/.test(r.constructor?.name ?? "")) open.add(r);
+    return attach.call(this, r);
+  };
+  proto.detachResource = function (r: object) {
+    open.delete(r);
+    return detach.call(this, r);
+  };
+  openIterators = () => open.size;
+  return openIterators;
 }
 
 /**

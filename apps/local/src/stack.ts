@@ -86,6 +86,8 @@ export interface LocalStack {
   webUrl: string | null;
   /** DynamoDB requests by operation, counted at the emulator's front door. */
   dynamoCounts: OperationCounts;
+  /** Database iterators the DynamoDB emulator holds open right now (0 when idle: a leak check). */
+  dynamoOpenIterators(): number;
   /** The streamer's invocations as Lambda counts them (each runs, and is billed, until its handler returns). */
   streamerInvocations: InvocationStats;
   executions: Map<string, ExecutionRecord>;
@@ -355,6 +357,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       sfnEndpoint: sfn.endpoint,
       webUrl,
       dynamoCounts: dynamo.counts,
+      dynamoOpenIterators: dynamo.openIterators,
       streamerInvocations: streamerUrl.stats,
       executions: sfn.executions,
       outputs,
