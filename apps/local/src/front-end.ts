@@ -136,7 +136,7 @@ export async function startFrontEnd(o: FrontEndOptions): Promise<FrontEnd> {
   );
   // A client that half-closes its side after its request still gets its whole response (Node's
   // default answers nothing more once the request side ends); the connection closes after it.
-  server.httpAllowHalfOpen = true;
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // Idle connections, and heads that never complete, get 408 (Node 20's own headersTimeout check does
   // not fire for them here: measured). The timer stops at the request and restarts after its response.
   const idleTimeoutMs = o.idleTimeoutMs ?? 30_000;
