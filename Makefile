@@ -20,8 +20,9 @@ node_modules/.modules.yaml: package.json pnpm-lock.yaml pnpm-workspace.yaml $(wi
 
 install: node_modules/.modules.yaml ## install dependencies (pnpm via npm if missing)
 
-build: install ## build every package and the Lambda zips Terraform deploys
+build: install ## build every package and the Lambda zips Terraform deploys; links .local/bin/stepstream
 	pnpm exec turbo run build
+	@mkdir -p .local/bin && ln -sfn ../../apps/cli/dist/main.js .local/bin/stepstream
 
 test: install ## lint, unit, integration, contract and browser tests, and the offline Terraform checks
 	pnpm exec biome check .
@@ -38,7 +39,7 @@ format: install ## format the code with Biome
 demo: build ## start the local stack, run one workflow, stream it to the terminal, stop
 	node scripts/demo.mjs
 
-local: build ## run the local stack in the foreground (Ctrl-C stops it)
+local: build ## run the local stack in the foreground (Ctrl-C stops it); ARGS="--definition my.asl.json --function MyStep=./my-step.mjs" runs yours
 	node apps/local/dist/main.js $(ARGS)
 
 bench: build ## benchmark ours vs the AWS sample's polling (writes bench/results)
