@@ -7,8 +7,9 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 TF := terraform -chdir=infra
 TF_PLUGIN_DIR := /opt/tf-plugins
 TF_INIT_FLAGS := $(if $(wildcard $(TF_PLUGIN_DIR)),-plugin-dir=$(TF_PLUGIN_DIR),)
+PACKAGES := packages/results-schema packages/steps packages/client apps/cli apps/local
 
-.PHONY: help preflight install build test test-unit lint format demo local bench bench-quick deploy destroy outputs smoke clean
+.PHONY: help preflight install build pack test test-unit lint format demo local bench bench-quick deploy destroy outputs smoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,6 +27,11 @@ build: install ## build every package and the Lambda zips Terraform deploys; lin
 
 preflight: ## check (or install) what make test needs besides Node: chromium, terraform
 	@bash scripts/preflight.sh
+
+pack: build ## the five installable packages as npm tarballs, in .local/packages/
+	@rm -rf .local/packages && mkdir -p .local/packages
+	@for p in $(PACKAGES); do (cd $$p && pnpm pack --pack-destination $(CURDIR)/.local/packages >/dev/null) || exit 1; done
+	@ls -1 .local/packages/*.tgz
 
 test: preflight install ## lint, unit, integration, contract and browser tests, and the offline Terraform checks
 	pnpm exec biome check .

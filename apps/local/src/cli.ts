@@ -18,7 +18,8 @@ Options:
                            (the ASL's FunctionName: the name, or its local ARN
                            arn:aws:lambda:REGION:000000000000:function:NAME), FILE the handler's
                            file (exports handler), e.g. --function MyStep=./dist/my-step.mjs
-  --var NAME=VALUE         a variable of the --definition template (repeatable)
+  --var NAME=VALUE         a variable of the --definition template (repeatable); the template also
+                           gets NAME_function_arn for every --function, as the Terraform module does
   --memory                 keep DynamoDB in memory (default: on disk under .local/data)
   --port N                 first port (default STEPSTREAM_PORT or ${DEFAULT_PORT}); API=N, stream=N+1,
                            DynamoDB=N+2, Step Functions=N+3, web view=N+4; 0 picks free ports

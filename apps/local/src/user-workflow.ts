@@ -13,7 +13,10 @@ export interface UserWorkflowOptions {
    * Terraform's `templatefile` renders it, with `vars`.
    */
   definition: string;
-  /** The template's variables (`--var NAME=VALUE`), e.g. `{ step_arn: "MyStep" }`. */
+  /**
+   * The template's variables (`--var NAME=VALUE`). As the Terraform module does, the template also
+   * gets `<name>_function_arn` for every function (its local ARN), so one template serves both.
+   */
   vars?: Record<string, string>;
   /**
    * The Lambda functions the ASL invokes: function name → the file of its handler (an ES module or
@@ -107,9 +110,16 @@ export function loadUserWorkflow(
   const file = resolve(o.definition);
   if (!existsSync(file)) throw new UserWorkflowError(`--definition ${o.definition}: no such file (${file})`);
   const source = readFileSync(file, "utf8");
+  const arns = Object.fromEntries(
+    Object.keys(o.functions).map((name) => [
+      `${name}_function_arn`,
+      `arn:aws:lambda:${region}:${account}:function:${name}`,
+    ]),
+  );
   let definition: string;
   try {
-    definition = extname(file) === ".tftpl" ? renderTemplate(source, o.vars ?? {}, o.definition) : source;
+    definition =
+      extname(file) === ".tftpl" ? renderTemplate(source, { ...arns, ...o.vars }, o.definition) : source;
   } catch (err) {
     throw new UserWorkflowError((err as Error).message);
   }

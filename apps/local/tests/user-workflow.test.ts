@@ -28,14 +28,14 @@ describe("a user's own ASL and handlers", () => {
       streamer: { pollIntervalMs: 20, maxPollIntervalMs: 100 },
       workflow: {
         definition: fixture("parallel.asl.json.tftpl"),
-        vars: { shouter_arn: SHOUTER_ARN },
+        vars: { done_text: "done" },
         functions: { Writer: fixture("writer.mjs"), Shouter: fixture("shouter.mjs") },
       },
     });
   });
   afterAll(async () => stack?.close());
 
-  it("runs the definition, each Task invoking the function its FunctionName names (name, ARN, qualified name)", async () => {
+  it("runs the definition (a template with --var and <name>_function_arn), each Task invoking the function its FunctionName names (name, ARN, qualified name)", async () => {
     // Act
     const started = await startRun(stack, { text: "hello" });
     const stream = clientOf(stack).stream(started.executionArn);
