@@ -17,6 +17,12 @@ export interface DynamoEmulator {
   endpoint: string;
   port: number;
   counts: OperationCounts;
+  /**
+   * The last time the store failed a request (a `500`: a full or read-only disk, a closed
+   * database), or `undefined`. Cleared by `markHealthy` once a probe write succeeds.
+   */
+  storeFailure(): { at: number } | undefined;
+  markHealthy(): void;
   /** Database iterators open right now in this process's LevelDB stores (a leak check: a Query must close its own). */
   openIterators(): number;
   close(): Promise<void>;
@@ -34,13 +40,27 @@ export async function startDynamo(options: { port: number; path?: string }): Pro
     updateTableMs: 0,
   });
   const counts: OperationCounts = {};
-  server.prependListener("request", (req) => {
+  let failure: { at: number } | undefined;
+  server.prependListener("request", (req, res) => {
     const op = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "unknown";
     counts[op] = (counts[op] ?? 0) + 1;
+    res.once("finish", () => {
+      if (res.statusCode >= 500) failure = { at: Date.now() };
+    });
   });
   const { port, close } = await listenOnLoopback(server, options.port);
   server.keepAliveTimeout = 60_000;
-  return { endpoint: `http://127.0.0.1:${port}`, port, counts, openIterators: countOpenIterators(), close };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    counts,
+    openIterators: countOpenIterators(),
+    storeFailure: () => failure,
+    markHealthy: () => {
+      failure = undefined;
+    },
+    close,
+  };
 }
 
 let openIterators: (() => number) | undefined;

@@ -20,7 +20,7 @@ import { pathToFileURL } from "node:url";
  * - Nothing tells the handler that the client went away: the stream emits no `close` or `error` when
  *   the Function URL's client disconnects (RIC issue #145); the platform keeps accepting the bytes.
  *
- * Why not the RIC itself: see apps/local/README.md ("Which Lambda runtime code runs the streamer").
+ * Why not the RIC itself: see the README, "The local stack and AWS: what differs".
  */
 const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
 /** The content type `HttpResponseStream.from` sets: the body starts with the JSON prelude. */

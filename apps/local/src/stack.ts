@@ -3,8 +3,9 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { TABLE_SCHEMA } from "@stepstream/results-schema";
 import { MAX_START_BODY_BYTES, startApiHandler } from "./api.js";
 import { renderWorkflowDefinition } from "./asl.js";
 import { STEPS_BUNDLE, STREAMER_BUNDLE, stateDir, WEB_FRONT_END } from "./assets.js";
@@ -12,6 +13,7 @@ import { DEVELOPMENT_CREDENTIALS, type LocalCredentials } from "./auth.js";
 import { ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
 import { type FrontEnd, startFrontEnd } from "./front-end.js";
 import { functionUrlHandler, type InvocationStats } from "./function-url.js";
+import { sendError } from "./http.js";
 import { lambdaContext, loadBundle } from "./lambda-runtime.js";
 import { type ExecutionRecord, startSfn } from "./sfn.js";
 import { functionNameOf, loadUserWorkflow, type UserWorkflowOptions } from "./user-workflow.js";
@@ -176,6 +178,38 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     }
     const dynamo = await startDynamo({ port: portAt(2), ...(dataDir ? { path: dataDir } : {}) });
     closers.push(dynamo.close);
+    // While the store fails its writes (a full or read-only disk), starts are refused with a 503
+    // rather than accepted and lost; each refused start first probes with one write, so starts are
+    // accepted again as soon as the store can write.
+    const probe = new DynamoDBClient({ region, endpoint: dynamo.endpoint, maxAttempts: 1 });
+    closers.push(async () => probe.destroy());
+    const storeWrites = async (): Promise<boolean> => {
+      if (!dynamo.storeFailure()) return true;
+      const Key = {
+        [TABLE_SCHEMA.partitionKey]: { S: "stepstream-local-store-probe" },
+        [TABLE_SCHEMA.sortKey]: { N: "0" },
+      };
+      try {
+        await probe.send(new PutItemCommand({ TableName: tableName, Item: Key }));
+        await probe.send(new DeleteItemCommand({ TableName: tableName, Key }));
+        dynamo.markHealthy();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const refuseWhileStoreFails =
+      (inner: Parameters<typeof startFrontEnd>[0]["handle"]): Parameters<typeof startFrontEnd>[0]["handle"] =>
+      async (req, res, body, ctx) => {
+        if (await storeWrites()) return inner(req, res, body, ctx);
+        ctx.logFields.refused = "store failing";
+        sendError(
+          res,
+          "Unavailable",
+          `the local DynamoDB store cannot write (${dataDir ? `data directory ${dataDir}: is the disk full or read-only?` : "in memory"}); stored runs can still be read; starts are accepted again once a write succeeds`,
+          503,
+        );
+      };
 
     // 2. The environment the Lambda runtime would give the functions.
     Object.assign(process.env, {
@@ -296,13 +330,15 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       corsMethods: "POST",
       bodyLimit: MAX_START_BODY_BYTES,
       ...(log ? { log } : {}),
-      handle: startApiHandler({
-        sfn: sfnClient,
-        stateMachineArn: sfn.stateMachineArn,
-        streamUrl: stream.url,
-        defaultStepWaitSeconds: stepWaitMs / 1000,
-        simulatedWorkflow: !user,
-      }),
+      handle: refuseWhileStoreFails(
+        startApiHandler({
+          sfn: sfnClient,
+          stateMachineArn: sfn.stateMachineArn,
+          streamUrl: stream.url,
+          defaultStepWaitSeconds: stepWaitMs / 1000,
+          simulatedWorkflow: !user,
+        }),
+      ),
     });
     closers.push(api.close);
 

@@ -112,7 +112,11 @@ describe("a client that goes away (Lambda: no event, the invocation runs and is 
       s.once("error", () => events++);
       const b = awslambda.HttpResponseStream.from(s, { statusCode: 200, headers: {} });
       b.write("first\n");
-      while (!clientGone) await new Promise((r) => setTimeout(r, 5));
+      // A departed client is noticed by the platform at a write (it may only have half-closed).
+      while (!clientGone) {
+        b.write("tick\n");
+        await new Promise((r) => setTimeout(r, 20));
+      }
       for (let i = 0; i < 20; i++) {
         b.write(`after ${i}\n`);
         writesAfterGone++;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startStack } from "../src/index.js";
-import { readLines, startRun } from "./support.js";
+import { readLines, signedFetch, startRun } from "./support.js";
 
 // Issue 11 finding 9: a full disk (LevelDB's LEVEL_IO_ERROR on write) must not kill the stack.
 // The fault is injected at the LevelDB layer dynalite writes through (classic-level's _put/_batch).
@@ -45,8 +45,17 @@ describe("a full disk", () => {
     diskFull = true;
     await startRun(stack, { count: 3 }).catch(() => undefined);
     await stack.idle();
-    // Assess: the process is alive and the stored run is still served in full.
+    // Assess: the process is alive, the stored run is still served in full, starts are refused.
     expect(await readLines(stack, stored.completeLambdaResultURL)).toHaveLength(5);
+    const refused = await signedFetch(stack, stack.apiEndpoint, {
+      method: "POST",
+      body: JSON.stringify({ count: 1 }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(refused.status).toBe(503);
+    const error = ((await refused.json()) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("Unavailable");
+    expect(error.message).toContain(dataDir);
     // Space returns: a new run completes.
     diskFull = false;
     const after = await startRun(stack, { count: 3 });
