@@ -1,3 +1,9 @@
+export {
+  MAX_START_BODY_BYTES,
+  type StartApiOptions,
+  startApiHandler,
+  UNSUPPORTED_MEDIA_TYPE_MESSAGE,
+} from "./api.js";
 export { renderWorkflowDefinition, WORKFLOW_TEMPLATE_PATH, type WorkflowTemplateVars } from "./asl.js";
 export {
   DEVELOPMENT_CREDENTIALS,
@@ -6,6 +12,15 @@ export {
   type SignedRequest,
   verifySigV4,
 } from "./auth.js";
+export {
+  answerForStartError,
+  compileRequestModel,
+  DEFAULT_REQUEST_MODEL_PATH,
+  type JsonSchema,
+  loadRequestModel,
+  type RequestModel,
+  START_ERRORS_PATH,
+} from "./request-model.js";
 export {
   DEFAULT_PORT,
   type LocalStack,

@@ -185,6 +185,8 @@ describe("least privilege (issue 5)", () => {
     ]);
     const integration = api?.blocks.find((b) => b.address === "aws_api_gateway_integration.start");
     expect(integration?.body.credentials).toBe("${aws_iam_role.this.arn}");
+    // The first StartExecution after an apply must not race IAM: the integration waits for the policy.
+    expect(integration?.body.depends_on).toContain("${aws_iam_role_policy.this}");
   });
 
   test("the root wires each module to its own siblings (its own table, state machine and URL)", () => {
