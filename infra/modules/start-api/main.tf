@@ -38,7 +38,7 @@ locals {
   request_model_schema = var.request_model_schema != null ? var.request_model_schema : file("${path.module}/templates/workflow-input.schema.json")
   request_model        = jsondecode(local.request_model_schema)
   bad_body_message     = "Invalid request body: ${try(local.request_model.description, "the body does not match the start API's request model (a JSON object).")}"
-  fault_template = templatefile("${path.module}/templates/start-execution.fault.vtl.tftpl", { cors = local.cors })
+  fault_template       = templatefile("${path.module}/templates/start-execution.fault.vtl.tftpl", { cors = local.cors })
 
   cors_allow_headers = "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256"
 

@@ -138,3 +138,24 @@ describe("every run a Catch can see ends with a terminal record (issue 11 items 
     expect(def.States.FinalStep.TimeoutSeconds).toBe(step.TimeoutSeconds);
   });
 });
+
+describe("examples/parallel-writers: a consumer's own ASL keeps the same rules", () => {
+  const template = join(INFRA_DIR, "examples/parallel-writers/workflow.asl.json.tftpl");
+  const render = () =>
+    evaluateString(
+      `templatefile(${hclString(template)}, { task_timeout_seconds = 60, summarize_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:s", translate_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:t", finish_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:f" })`,
+    );
+
+  test.runIf(haveTerraform)("rendered by Terraform, it is valid ASL (asl-validator)", () => {
+    const result = validate(render());
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  test.runIf(haveTerraform)(
+    "Task timeouts, Lambda retries (throttling included), Catch into RecordFailure",
+    () => {
+      expect(terminalRecordProblems(JSON.parse(render()), "RecordFailure")).toEqual([]);
+    },
+  );
+});
