@@ -8,7 +8,7 @@ TF := terraform -chdir=infra
 TF_PLUGIN_DIR := /opt/tf-plugins
 TF_INIT_FLAGS := $(if $(wildcard $(TF_PLUGIN_DIR)),-plugin-dir=$(TF_PLUGIN_DIR),)
 
-.PHONY: help install build test test-unit lint format demo local bench bench-quick deploy destroy outputs smoke clean
+.PHONY: help preflight install build test test-unit lint format demo local bench bench-quick deploy destroy outputs smoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,7 +23,10 @@ install: node_modules/.modules.yaml ## install dependencies (pnpm via npm if mis
 build: install ## build every package and the Lambda zips Terraform deploys
 	pnpm exec turbo run build
 
-test: install ## lint, unit, integration, contract and browser tests, and the offline Terraform checks
+preflight: ## check (or install) what make test needs besides Node: chromium, terraform
+	@bash scripts/preflight.sh
+
+test: preflight install ## lint, unit, integration, contract and browser tests, and the offline Terraform checks
 	pnpm exec biome check .
 	pnpm exec turbo run typecheck test --concurrency=1
 	bash infra/scripts/check.sh --terraform-only

@@ -22,6 +22,21 @@ export const MAX_START_BODY_BYTES = 256 * 1024;
  */
 export const UNSUPPORTED_MEDIA_TYPE_MESSAGE = "Send the workflow input as Content-Type: application/json.";
 
+/**
+ * `startDate` as API Gateway's response mapping writes it: Step Functions answers `StartExecution`
+ * with `startDate` as a JSON number of epoch seconds (awsJson1_0 timestamps), the mapping template
+ * (`start-execution.response.vtl.tftpl`) quotes `$input.path('$.startDate')`, and VTL renders that
+ * number as Java's `Double.toString` does: `1.764625995123E9`. A string, as in the AWS sample's
+ * answer; `Number(startDate) * 1000` is the epoch ms.
+ */
+export function startDateText(date: Date): string {
+  const seconds = date.getTime() / 1000;
+  const abs = Math.abs(seconds);
+  if (abs >= 1e-3 && abs < 1e7) return Number.isInteger(seconds) ? `${seconds}.0` : String(seconds);
+  const [mantissa = "0", exponent = "0"] = seconds.toExponential().split("e");
+  return `${mantissa.includes(".") ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
 export interface StartApiOptions {
   sfn: SFNClient;
   stateMachineArn: string;
@@ -135,7 +150,7 @@ export function startApiHandler(o: StartApiOptions) {
         executionArn,
         lambdaResultURL: o.streamUrl,
         completeLambdaResultURL: `${o.streamUrl}?executionArn=${encodeURIComponent(executionArn)}`,
-        startDate: out.startDate ? out.startDate.getTime() / 1000 : Date.now() / 1000,
+        startDate: startDateText(out.startDate ?? new Date()),
       },
     });
   };
