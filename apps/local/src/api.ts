@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type SFNClient, StartExecutionCommand, type StartExecutionCommandOutput } from "@aws-sdk/client-sfn";
+import { OWN_WORKFLOW_REQUEST_MODEL_PATH } from "./assets.js";
 import type { RequestContext } from "./front-end.js";
 import { sendError, sendJson } from "./http.js";
 import {
@@ -49,10 +50,14 @@ export interface StartApiOptions {
   defaultStepWaitSeconds?: number;
   /**
    * The request model (a JSON Schema draft-04 document, as given to Terraform's
-   * `request_model_schema`). Default: the simulated workflow's,
-   * `infra/modules/start-api/templates/workflow-input.schema.json`.
+   * `request_model_schema`). Default: the simulated workflow's
+   * (`infra/modules/start-api/templates/workflow-input.schema.json`), or, with
+   * `simulatedWorkflow: false`, the one `modules/stepstream` gives your own workflow when you give
+   * none (`infra/modules/stepstream/templates/default-input.schema.json`).
    */
   requestModel?: JsonSchema;
+  /** false when the stack runs your own workflow: its default request model is then stepstream's. */
+  simulatedWorkflow?: boolean;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -76,7 +81,10 @@ function mediaTypeOf(req: IncomingMessage): string {
  * the run with an error record, on AWS as here.
  */
 export function startApiHandler(o: StartApiOptions) {
-  const model: RequestModel = compileRequestModel(o.requestModel ?? loadRequestModel());
+  const model: RequestModel = compileRequestModel(
+    o.requestModel ??
+      loadRequestModel(o.simulatedWorkflow === false ? OWN_WORKFLOW_REQUEST_MODEL_PATH : undefined),
+  );
   return async (
     req: IncomingMessage,
     res: ServerResponse,

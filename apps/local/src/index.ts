@@ -4,7 +4,18 @@ export {
   startApiHandler,
   UNSUPPORTED_MEDIA_TYPE_MESSAGE,
 } from "./api.js";
-export { renderWorkflowDefinition, WORKFLOW_TEMPLATE_PATH, type WorkflowTemplateVars } from "./asl.js";
+export {
+  renderTemplate,
+  renderWorkflowDefinition,
+  WORKFLOW_TEMPLATE_PATH,
+  type WorkflowTemplateVars,
+} from "./asl.js";
+export {
+  DEFAULT_REQUEST_MODEL_PATH,
+  IN_REPOSITORY,
+  OWN_WORKFLOW_REQUEST_MODEL_PATH,
+  START_ERRORS_PATH,
+} from "./assets.js";
 export {
   DEVELOPMENT_CREDENTIALS,
   type LocalCredentials,
@@ -15,11 +26,9 @@ export {
 export {
   answerForStartError,
   compileRequestModel,
-  DEFAULT_REQUEST_MODEL_PATH,
   type JsonSchema,
   loadRequestModel,
   type RequestModel,
-  START_ERRORS_PATH,
 } from "./request-model.js";
 export {
   DEFAULT_PORT,
@@ -30,4 +39,6 @@ export {
   type StackOptions,
   type StreamerSettings,
   startStack,
+  userConfigPath,
 } from "./stack.js";
+export { functionNameOf, UserWorkflowError, type UserWorkflowOptions } from "./user-workflow.js";

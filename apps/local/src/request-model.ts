@@ -1,20 +1,7 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import Ajv from "ajv-draft-04";
 import addFormats from "ajv-formats";
-
-/**
- * The simulated workflow's request model: the very JSON Schema document Terraform gives API
- * Gateway (`infra/modules/start-api/templates/workflow-input.schema.json`).
- */
-export const DEFAULT_REQUEST_MODEL_PATH = fileURLToPath(
-  new URL("../../../infra/modules/start-api/templates/workflow-input.schema.json", import.meta.url),
-);
-
-/** How Step Functions' StartExecution errors are answered (the table the API's VTL is rendered from). */
-export const START_ERRORS_PATH = fileURLToPath(
-  new URL("../../../infra/modules/start-api/templates/start-execution.errors.json", import.meta.url),
-);
+import { DEFAULT_REQUEST_MODEL_PATH, START_ERRORS_PATH } from "./assets.js";
 
 /** A JSON Schema document (draft-04). */
 export type JsonSchema = Record<string, unknown>;
