@@ -4,7 +4,7 @@ export {
   WORKFLOW_TEMPLATE_PATH,
   type WorkflowTemplateVars,
 } from "./asl.js";
-export { IN_REPOSITORY, repoAsset } from "./assets.js";
+export { DEFAULT_REQUEST_MODEL_PATH, IN_REPOSITORY } from "./assets.js";
 export {
   DEVELOPMENT_CREDENTIALS,
   type LocalCredentials,
