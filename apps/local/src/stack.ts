@@ -33,6 +33,10 @@ export interface StreamerSettings {
   deadlineMarginMs?: number;
   /** The streamer function's timeout (AWS: up to 900 s). Default 900. */
   functionTimeoutSeconds?: number;
+  /** Longest resumable connection (`MAX_CONNECTION_SECONDS`, default 60). */
+  maxConnectionSeconds?: number;
+  /** Latest an execution can write after its start (`MAX_EXECUTION_SECONDS`, default 330). */
+  maxExecutionSeconds?: number;
 }
 
 export interface StackOptions {
@@ -196,7 +200,11 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     put("LONG_POLL_SECONDS", s.longPollSeconds);
     put("PAGE_SIZE", s.pageSize);
     put("DEADLINE_MARGIN_MS", s.deadlineMarginMs);
+    put("MAX_CONNECTION_SECONDS", s.maxConnectionSeconds);
+    put("MAX_EXECUTION_SECONDS", s.maxExecutionSeconds);
     for (const k of [
+      "MAX_CONNECTION_SECONDS",
+      "MAX_EXECUTION_SECONDS",
       "POLL_INTERVAL_MS",
       "MAX_POLL_INTERVAL_MS",
       "STREAM_TIMEOUT_SECONDS",
