@@ -14,6 +14,7 @@ import {
   StepstreamError,
   TABLE_SCHEMA,
   toItem,
+  writeTimeAttributes,
 } from "@stepstream/results-schema";
 
 /** What `putResult` needs to know about the table. */
@@ -127,7 +128,7 @@ export async function putResult(input: PutResultInput, config: ResultLogConfig):
     }
     const seq = head ? head.seq + 1 : 0;
     item[TABLE_SCHEMA.sortKey] = { N: String(seq) };
-    item.ResultTimestamp = { N: String(Date.now()) };
+    Object.assign(item, writeTimeAttributes(Date.now()));
     try {
       await client.send(
         new PutItemCommand({

@@ -43,6 +43,8 @@ export interface FollowOptions {
   /** With `live`, end after this long from the start if nothing was delivered (long-poll). */
   waitLimitMs?: number;
   signal?: AbortSignal;
+  /** Name of the final-result flag on a synthetic timeout record. Default `FinalResult`. */
+  finalResultField?: string;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -126,7 +128,11 @@ export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
     if (t >= deadline()) {
       yield {
         kind: "records",
-        records: [syntheticTimeout(o.executionArn, afterSeq, t - (lastWrite ?? startedAt))],
+        records: [
+          syntheticTimeout(o.executionArn, afterSeq, t - (lastWrite ?? startedAt), {
+            ...(o.finalResultField ? { finalResultField: o.finalResultField } : {}),
+          }),
+        ],
         afterSeq,
         upToDate: true,
       };

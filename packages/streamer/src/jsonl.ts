@@ -67,6 +67,7 @@ export async function serveJsonl(
     stopAt: until,
     now,
     ...deadlineOptions(cfg, state),
+    finalResultField: cfg.finalResultField,
     ...(signal ? { signal } : {}),
   })) {
     if (ev.kind === "records") {

@@ -67,6 +67,7 @@ export function followOptions(ctx: Ctx, afterSeq: number, extra: Partial<FollowO
     pageSize: cfg.pageSize,
     pollIntervalMs: cfg.pollIntervalMs,
     maxPollIntervalMs: cfg.maxPollIntervalMs,
+    finalResultField: cfg.finalResultField,
     stopAt: ctx.stopAt,
     now: ctx.now,
     ...deadlineOptions(cfg, ctx.state),
