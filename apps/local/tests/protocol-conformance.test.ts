@@ -86,7 +86,12 @@ async function sseText(
     let text = "";
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body ?? []) text += decoder.decode(chunk as Uint8Array, { stream: true });
+      const body = res.body?.getReader();
+      for (;;) {
+        const next = await body?.read();
+        if (!next || next.done) break;
+        text += decoder.decode(next.value, { stream: true });
+      }
     } catch {
       // aborted after `ms`: keep what arrived
     }
@@ -300,12 +305,14 @@ describe("Durable Streams read side (PROTOCOL.md), issue 12 item 2", () => {
     // Act
     const started = Date.now();
     const results = await Promise.all(
-      [
-        { offset: "-1", live: "long-poll" },
-        { offset: "-1", live: "sse" },
-        { offset: "-1", live: "jsonl" },
-        {},
-      ].map(async (p) => {
+      (
+        [
+          { offset: "-1", live: "long-poll" },
+          { offset: "-1", live: "sse" },
+          { offset: "-1", live: "jsonl" },
+          {},
+        ] as Record<string, string>[]
+      ).map(async (p) => {
         const r = await signedFetch(stack, url(unknownArn(), p));
         await r.text();
         return r.status;
