@@ -61,7 +61,7 @@ run "post_starts_an_execution_of_this_state_machine" {
   }
 
   assert {
-    condition     = strcontains(aws_api_gateway_integration_response.start["200"].response_templates["application/json"], "{\"workflow\":{\"executionArn\":\"$executionArn\",\"lambdaResultURL\":\"${var.stream_url}\",\"completeLambdaResultURL\":\"${var.stream_url}?executionArn=$util.urlEncode($executionArn)\",\"startDate\":$input.json('$.startDate')}}")
+    condition     = strcontains(aws_api_gateway_integration_response.start["200"].response_templates["application/json"], "{\"workflow\":{\"executionArn\":\"$executionArn\",\"lambdaResultURL\":\"${var.stream_url}\",\"completeLambdaResultURL\":\"${var.stream_url}?executionArn=$util.urlEncode($executionArn)\",\"startDate\":\"$input.path('$.startDate')\"}}")
     error_message = "The 200 response must produce exactly the local stack's {\"workflow\":{...}} shape."
   }
 }

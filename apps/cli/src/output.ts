@@ -124,7 +124,7 @@ export function printTable(records: ResultRecord[], outcome: StreamOutcome | nul
     r.Offset,
     r.Type,
     r.RecordKey,
-    new Date(r.ResultTimestamp).toISOString().replace("T", " ").replace("Z", ""),
+    r.ResultTimestamp.replace("T", " ").replace("Z", ""),
     r.Error ? `${r.Error.Error}: ${r.Error.Cause}` : resultText(r.Result),
   ]);
   const head = ["#", "OFFSET", "TYPE", "KEY", "WRITTEN (UTC)", "RESULT"];

@@ -30,12 +30,32 @@ function depthOf(value: unknown): number {
   return max;
 }
 
+/**
+ * `startDate` as API Gateway's response mapping writes it: Step Functions answers `StartExecution`
+ * with `startDate` as a JSON number of epoch seconds (awsJson1_0 timestamps), the mapping template
+ * (`start-execution.response.vtl.tftpl`) quotes `$input.path('$.startDate')`, and VTL renders that
+ * number as Java's `Double.toString` does: `1.764625995123E9`. A string, as in the AWS sample's
+ * answer; `Number(startDate) * 1000` is the epoch ms.
+ */
+export function startDateText(date: Date): string {
+  const seconds = date.getTime() / 1000;
+  const abs = Math.abs(seconds);
+  if (abs >= 1e-3 && abs < 1e7) return Number.isInteger(seconds) ? `${seconds}.0` : String(seconds);
+  const [mantissa = "0", exponent = "0"] = seconds.toExponential().split("e");
+  return `${mantissa.includes(".") ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
 export interface StartApiOptions {
   sfn: SFNClient;
   stateMachineArn: string;
   /** The Function URL (ends with `/`). */
   streamUrl: string;
   defaultStepWaitSeconds: number;
+  /**
+   * Check the body against the simulated workflow's plan (its parameters and bounds). Default true;
+   * false when the stack runs your own workflow, whose input is yours.
+   */
+  simulatedWorkflow?: boolean;
 }
 
 /**
@@ -89,11 +109,12 @@ export function startApiHandler(o: StartApiOptions) {
       );
     }
     try {
-      planWorkflow(
-        input,
-        "arn:aws:states:us-east-1:000000000000:express:validation:check:0",
-        o.defaultStepWaitSeconds,
-      );
+      if (o.simulatedWorkflow !== false)
+        planWorkflow(
+          input,
+          "arn:aws:states:us-east-1:000000000000:express:validation:check:0",
+          o.defaultStepWaitSeconds,
+        );
     } catch (err) {
       if (err instanceof StepstreamError) return sendError(res, err.code, err.message);
       throw err;
@@ -124,7 +145,7 @@ export function startApiHandler(o: StartApiOptions) {
         executionArn,
         lambdaResultURL: o.streamUrl,
         completeLambdaResultURL: `${o.streamUrl}?executionArn=${encodeURIComponent(executionArn)}`,
-        startDate: out.startDate ? out.startDate.getTime() / 1000 : Date.now() / 1000,
+        startDate: startDateText(out.startDate ?? new Date()),
       },
     });
   };

@@ -29,11 +29,13 @@ describe("the pattern end to end", () => {
     expect(wf.completeLambdaResultURL).toBe(
       `${stack.streamUrl}?executionArn=${encodeURIComponent(wf.executionArn)}`,
     );
-    expect(typeof wf.startDate).toBe("number");
+    expect(typeof wf.startDate).toBe("string");
+    expect(Math.abs(Number(wf.startDate) * 1000 - Date.now())).toBeLessThan(60_000);
     expect(lines.map((l) => l.Result)).toEqual(expectedResults(5));
     for (const l of lines) {
       expect(l.ExecutionArn).toBe(wf.executionArn);
-      expect(typeof l.ResultTimestamp).toBe("number");
+      expect(l.ResultTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Date.parse(l.ResultTimestamp)).toBe(l.WrittenAt);
     }
     expect(lines.slice(0, 4).every((l) => l.FinalResult === undefined)).toBe(true);
     expect(lines[4]?.FinalResult).toBe(true);

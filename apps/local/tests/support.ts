@@ -42,7 +42,7 @@ export async function startRun(
   executionArn: string;
   lambdaResultURL: string;
   completeLambdaResultURL: string;
-  startDate: number;
+  startDate: string;
 }> {
   const res = await signedFetch(stack, stack.apiEndpoint, {
     method: "POST",

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { type LocalStack, startStack } from "@stepstream/local";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +7,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 // The web view in a real browser (Debian's chromium driven by playwright-core; no browser download),
 // served by the local stack's web front end, which signs the browser's requests server-side.
 
-export const CHROMIUM = process.env.STEPSTREAM_CHROMIUM ?? "/usr/bin/chromium";
+/** `chromium` or `chromium-browser` on PATH: the same lookup as `make test`'s `scripts/preflight.sh`. */
+function chromiumOnPath(): string | undefined {
+  for (const name of ["chromium", "chromium-browser"]) {
+    for (const dir of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        return join(dir, name);
+      } catch {}
+    }
+  }
+  return undefined;
+}
+
+export const CHROMIUM = process.env.STEPSTREAM_CHROMIUM || chromiumOnPath() || "/usr/bin/chromium";
 export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -26,7 +40,7 @@ let page: Page;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `${CHROMIUM} is missing: the browser test needs Debian's chromium. Install it with: apt-get install chromium (CI does this in .ci/run)`,
+      `${CHROMIUM} is missing: the browser test needs chromium; run: sudo apt-get install -y chromium (or set STEPSTREAM_CHROMIUM=/path/to/chromium). make test checks this first (scripts/preflight.sh).`,
     );
   }
   stack = await startStack({

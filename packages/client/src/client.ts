@@ -34,9 +34,27 @@ export interface StartedExecution {
   lambdaResultURL: string;
   /** `lambdaResultURL?executionArn=<url-encoded ARN>`: GET it for a JSON Lines stream. */
   completeLambdaResultURL: string;
-  startDate: string | number;
+  /**
+   * When the execution started, as the API answered it: a string, as in the AWS sample's answer
+   * (Step Functions' epoch seconds as API Gateway renders them, e.g. `"1.764625995123E9"`).
+   * `Number(startDate) * 1000` is epoch ms; see `startedAt`.
+   */
+  startDate: string;
+  /** `startDate` as a `Date` (`undefined` when the API answered none that parses). */
+  startedAt: Date | undefined;
   /** Alias of `completeLambdaResultURL`. */
   streamUrl: string;
+}
+
+/** `startDate` (epoch seconds, as a string or a number, or an ISO-8601 string) as a `Date`. */
+function parseStartDate(value: unknown): Date | undefined {
+  if (typeof value !== "string" && typeof value !== "number") return undefined;
+  const seconds = Number(value);
+  const date =
+    typeof value === "string" && value.trim() !== "" && Number.isNaN(seconds)
+      ? new Date(value)
+      : new Date(seconds * 1000);
+  return value === "" || Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 /** How a stream ended. */
@@ -154,7 +172,14 @@ export class StepstreamClient {
     }
     const text = await res.text();
     if (!res.ok) throw errorFrom(res.status, text, "start");
-    let parsed: { workflow?: Partial<StartedExecution> };
+    let parsed: {
+      workflow?: {
+        executionArn?: string;
+        lambdaResultURL?: string;
+        completeLambdaResultURL?: string;
+        startDate?: unknown;
+      };
+    };
     try {
       parsed = JSON.parse(text);
     } catch {
@@ -174,7 +199,8 @@ export class StepstreamClient {
       executionArn: w.executionArn,
       lambdaResultURL: w.lambdaResultURL,
       completeLambdaResultURL: w.completeLambdaResultURL,
-      startDate: w.startDate ?? "",
+      startDate: w.startDate === undefined || w.startDate === null ? "" : String(w.startDate),
+      startedAt: parseStartDate(w.startDate),
       streamUrl: w.completeLambdaResultURL,
     };
   }

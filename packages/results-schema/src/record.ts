@@ -52,6 +52,35 @@ export function terminalStatusOf(type: RecordType): TerminalStatus | undefined {
 /** Default name of the flag on the last record (the AWS sample's name). */
 export const DEFAULT_FINAL_RESULT_FIELD = "FinalResult";
 
+/** `2026-12-01T21:33:15.123Z`: what `Date.prototype.toISOString` writes for years 0000-9999. */
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * A record's two time fields for a write at `ms` (epoch milliseconds): `ResultTimestamp`, the ISO-8601
+ * string the AWS sample's records carry (`$$.State.EnteredTime`), and `WrittenAt`, the same instant as
+ * integer epoch ms, for anything that computes with time (deadlines, latency).
+ *
+ * @example
+ * writeTime(Date.UTC(2026, 11, 1, 21, 33, 15, 123));
+ * // → { ResultTimestamp: "2026-12-01T21:33:15.123Z", WrittenAt: 1796160795123 }
+ */
+export function writeTime(ms: number): { ResultTimestamp: string; WrittenAt: number } {
+  const at = Math.trunc(ms);
+  return { ResultTimestamp: new Date(at).toISOString(), WrittenAt: at };
+}
+
+/**
+ * The same two fields as DynamoDB attributes (`ResultTimestamp` S, `WrittenAt` N), for a writer that
+ * stamps an item just before its put.
+ */
+export function writeTimeAttributes(ms: number): {
+  ResultTimestamp: AttributeValue;
+  WrittenAt: AttributeValue;
+} {
+  const t = writeTime(ms);
+  return { ResultTimestamp: { S: t.ResultTimestamp }, WrittenAt: { N: String(t.WrittenAt) } };
+}
+
 /** Largest DynamoDB item, in bytes. */
 export const MAX_ITEM_BYTES = 400 * 1024;
 
@@ -87,10 +116,16 @@ export const ResultRecordSchema = z.looseObject({
   RecordKey: z.string().min(1).max(256).describe("Idempotency key: one record per key and execution."),
   Result: z.unknown().describe("The step's result: any JSON value."),
   ResultTimestamp: z
+    .string()
+    .regex(ISO_MS)
+    .describe(
+      "When the record was written: ISO-8601 UTC with milliseconds, the shape of $$.State.EnteredTime (the AWS sample's field).",
+    ),
+  WrittenAt: z
     .number()
     .int()
     .nonnegative()
-    .describe("When the record was written, epoch milliseconds."),
+    .describe("When the record was written, epoch milliseconds (the same instant as ResultTimestamp)."),
   Error: RecordErrorSchema.optional().describe("Present on error and timeout records."),
   Synthetic: z
     .literal(true)
@@ -106,7 +141,7 @@ export function recordJsonSchema(): Record<string, unknown> {
     ...schema,
     $id: "https://stepstream.dev/schemas/record.schema.json",
     title: "stepstream result record",
-    description: `One JSON Lines record. The last record of a succeeded execution also carries "${DEFAULT_FINAL_RESULT_FIELD}": true (the field name is configurable).`,
+    description: `One JSON Lines record. The terminal record of every execution (final, error or timeout) also carries "${DEFAULT_FINAL_RESULT_FIELD}": true (the field name is configurable); Type tells how it ended.`,
   };
 }
 
@@ -143,7 +178,11 @@ export interface StoredRecord {
 }
 
 export interface CodecOptions {
-  /** Name of the `true` flag on a `final` record. Default `FinalResult`. */
+  /**
+   * Name of the `true` flag on a terminal record (`final`, `error`, `timeout`). Default `FinalResult`.
+   * The AWS sample's reader ends a stream when this field is present, so every terminal record
+   * carries it; `Type` says whether the run succeeded.
+   */
   finalResultField?: string;
 }
 
@@ -226,11 +265,11 @@ export function toItem(
     [TABLE_SCHEMA.recordKeyAttribute]: input.recordKey,
     Type: input.type,
     Result: input.result ?? null,
-    ResultTimestamp: input.timestamp,
+    ...writeTime(input.timestamp),
     [TABLE_SCHEMA.ttlAttribute]: input.expiresAt,
   };
   if (input.error) plain.Error = RecordErrorSchema.parse(input.error);
-  if (input.type === "final") plain[finalField] = true;
+  if (isTerminalType(input.type)) plain[finalField] = true;
   const item = marshall(plain, { removeUndefinedValues: true }) as unknown as Record<string, AttributeValue>;
   const size = itemSize(item);
   if (size > MAX_ITEM_BYTES) {
@@ -262,25 +301,49 @@ export function fromItem(
     Type: plain.Type,
     RecordKey: plain[TABLE_SCHEMA.recordKeyAttribute],
     Result: plain.Result ?? null,
-    ResultTimestamp: plain.ResultTimestamp,
+    ...storedWriteTime(plain),
   };
   if (plain.Error !== undefined) record.Error = plain.Error;
-  if (plain.Type === "final") record[finalField] = true;
+  if (typeof plain.Type === "string" && plain.Type !== "result") record[finalField] = true;
   return { seq, expiresAt, record: parseRecord(record) };
+}
+
+/**
+ * The time fields of a stored item. Items written before `WrittenAt` existed carry `ResultTimestamp`
+ * as epoch ms (N): both fields are derived from it, so an old table still reads.
+ */
+function storedWriteTime(plain: Record<string, unknown>): Record<string, unknown> {
+  if (typeof plain.WrittenAt === "number") {
+    return {
+      WrittenAt: plain.WrittenAt,
+      ResultTimestamp:
+        typeof plain.ResultTimestamp === "string"
+          ? plain.ResultTimestamp
+          : writeTime(plain.WrittenAt).ResultTimestamp,
+    };
+  }
+  if (typeof plain.ResultTimestamp === "number") return writeTime(plain.ResultTimestamp);
+  return { ResultTimestamp: plain.ResultTimestamp, WrittenAt: plain.WrittenAt };
 }
 
 /**
  * A reader-made timeout record: emitted (never stored) when an execution wrote no terminal record
  * before the reader's deadline. Its offset is the reader's position, so a later resume still works.
  */
-export function syntheticTimeout(executionArn: string, afterSeq: number, waitedMs: number): ResultRecord {
+export function syntheticTimeout(
+  executionArn: string,
+  afterSeq: number,
+  waitedMs: number,
+  options: CodecOptions = {},
+): ResultRecord {
   return {
     ExecutionArn: executionArn,
     Offset: encodeOffset(Math.max(afterSeq, 0)),
     Type: "timeout",
     RecordKey: "$timeout",
     Result: null,
-    ResultTimestamp: Date.now(),
+    ...writeTime(Date.now()),
+    [options.finalResultField ?? DEFAULT_FINAL_RESULT_FIELD]: true,
     Error: {
       Error: "StreamTimeout",
       Cause: `no terminal record within ${Math.round(waitedMs / 1000)} s (stream_timeout_seconds); the execution may still be running or may have been lost`,

@@ -15,6 +15,7 @@ import {
   StepstreamError,
   TABLE_SCHEMA,
   toItem,
+  writeTimeAttributes,
 } from "@stepstream/results-schema";
 
 /** What `putResult` needs to know about the table. */
@@ -321,10 +322,10 @@ async function append(
     }
     const chunk = takeChunk(pending);
     const base = head ? head.seq + 1 : 0;
-    const stamp = String(Date.now());
+    const stamp = writeTimeAttributes(Date.now());
     const actions = chunk.flatMap((r, i) => {
       r.item[TABLE_SCHEMA.sortKey] = { N: String(base + i) };
-      r.item.ResultTimestamp = { N: stamp };
+      Object.assign(r.item, stamp);
       r.keyItem[TABLE_SCHEMA.keyItemSeqAttribute] = { N: String(base + i) };
       return [
         {

@@ -168,6 +168,7 @@ function followOptions(ctx: Ctx, afterSeq: number, extra: Partial<FollowOptions>
     pageSize: cfg.pageSize,
     pollIntervalMs: cfg.pollIntervalMs,
     maxPollIntervalMs: cfg.maxPollIntervalMs,
+    finalResultField: cfg.finalResultField,
     stopAt: ctx.stopAt,
     idleTimeoutMs: cfg.streamTimeoutMs,
     now: ctx.now,
@@ -186,7 +187,7 @@ function idleBudget(
   last: LogEntry | undefined,
 ): { idleTimeoutMs: number; since: number | undefined } {
   const timeout = ctx.cfg.streamTimeoutMs;
-  const since = last?.record?.ResultTimestamp;
+  const since = last?.record?.WrittenAt;
   if (since === undefined) return { idleTimeoutMs: timeout, since };
   return { idleTimeoutMs: Math.min(timeout, Math.max(1, since + timeout - ctx.now())), since };
 }
@@ -206,6 +207,7 @@ function restateTimeout(
     ctx.req.executionArn,
     afterSeq,
     Math.max(ctx.cfg.streamTimeoutMs, ctx.now() - since),
+    { finalResultField: ctx.cfg.finalResultField },
   );
 }
 

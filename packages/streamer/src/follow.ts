@@ -29,6 +29,8 @@ export interface FollowOptions {
   /** With `live`, end after this long from the start if nothing was delivered (long-poll). */
   waitLimitMs?: number;
   signal?: AbortSignal;
+  /** Name of the final-result flag on a synthetic timeout record. Default `FinalResult`. */
+  finalResultField?: string;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -109,7 +111,11 @@ export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
     if (t - lastProgress >= o.idleTimeoutMs) {
       yield {
         kind: "records",
-        records: [syntheticTimeout(o.executionArn, afterSeq, t - lastProgress)],
+        records: [
+          syntheticTimeout(o.executionArn, afterSeq, t - lastProgress, {
+            ...(o.finalResultField ? { finalResultField: o.finalResultField } : {}),
+          }),
+        ],
         afterSeq,
       };
       yield { kind: "end", reason: "timeout", afterSeq };

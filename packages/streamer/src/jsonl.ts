@@ -49,6 +49,7 @@ export async function serveJsonl(
     maxPollIntervalMs: cfg.maxPollIntervalMs,
     stopAt,
     idleTimeoutMs: cfg.streamTimeoutMs,
+    finalResultField: cfg.finalResultField,
     ...(signal ? { signal } : {}),
   })) {
     if (ev.kind === "records") {

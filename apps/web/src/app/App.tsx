@@ -228,7 +228,7 @@ function ExecutionView({
   const terminal = status === "succeeded" || status === "failed" || status === "timedOut";
   const expected = count ?? (terminal ? all.length : null);
   const pct = expected ? Math.min(100, Math.round((all.length / Math.max(1, expected)) * 100)) : null;
-  const first = all[0]?.ResultTimestamp;
+  const first = all[0]?.WrittenAt;
 
   return (
     <section className="panel execution" aria-label="Execution" data-status={status}>
@@ -281,7 +281,9 @@ function ExecutionView({
             <span className="record-meta">
               {r.Type === "final" ? <span className="final">final</span> : null}
               <span>
-                {first !== undefined ? `+${((r.ResultTimestamp - first) / 1000).toFixed(2)} s` : ""}
+                {first !== undefined && r.WrittenAt !== undefined
+                  ? `+${((r.WrittenAt - first) / 1000).toFixed(2)} s`
+                  : ""}
               </span>
               <code title={`offset ${r.Offset}`}>{r.Offset.replace(/^0+(?=\d)/, "")}</code>
             </span>

@@ -9,7 +9,9 @@ const rec = (seq: number, type = "result", extra: Record<string, unknown> = {}) 
     Type: type,
     RecordKey: `result-${seq}`,
     Result: `r${seq}`,
-    ResultTimestamp: 1,
+    ResultTimestamp: "2026-12-01T21:33:15.123Z",
+    WrittenAt: 1_796_160_795_123,
+    ...(type === "result" ? {} : { FinalResult: true }),
     ...extra,
   });
 
@@ -155,13 +157,18 @@ describe("StepstreamClient.start", () => {
       executionArn: ARN,
       lambdaResultURL: "http://stream.test/",
       completeLambdaResultURL: `http://stream.test/?executionArn=${encodeURIComponent(ARN)}`,
-      startDate: 1.5,
+      startDate: "1.764625995123E9",
     };
     const { fetchImpl, headers } = scriptedFetch([{ body: JSON.stringify({ workflow }) }]);
     const started = await client(fetchImpl, { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }).start({
       count: 3,
     });
-    expect(started).toMatchObject({ executionArn: ARN, streamUrl: workflow.completeLambdaResultURL });
+    expect(started).toMatchObject({
+      executionArn: ARN,
+      streamUrl: workflow.completeLambdaResultURL,
+      startDate: "1.764625995123E9",
+    });
+    expect(started.startedAt?.toISOString()).toBe("2025-12-01T21:53:15.123Z");
     expect(headers[0]?.authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request/,
     );

@@ -9,9 +9,12 @@ import {
   recordJsonSchema,
   StepstreamError,
   stateMachineArnOf,
+  syntheticTimeout,
   TABLE_SCHEMA,
   terminalStatusOf,
   toItem,
+  writeTime,
+  writeTimeAttributes,
 } from "../../src/index.js";
 
 const ARN =
@@ -42,8 +45,58 @@ describe("record codec", () => {
       Type: "result",
       RecordKey: "result-0",
       Result: { text: "hello", n: [1, 2, 3] },
-      ResultTimestamp: 1_700_000_000_000,
+      ResultTimestamp: "2023-11-14T22:13:20.000Z",
+      WrittenAt: 1_700_000_000_000,
     });
+    // The stored item carries both, so a reader of the raw table (the sample's) sees the string too.
+    expect(item.ResultTimestamp).toEqual({ S: "2023-11-14T22:13:20.000Z" });
+    expect(item.WrittenAt).toEqual({ N: "1700000000000" });
+  });
+
+  it("writes ResultTimestamp as an ISO-8601 string with milliseconds and WrittenAt as epoch ms", () => {
+    expect(writeTime(1_796_160_795_123)).toEqual({
+      ResultTimestamp: "2026-12-01T21:33:15.123Z",
+      WrittenAt: 1_796_160_795_123,
+    });
+    expect(writeTimeAttributes(1_796_160_795_123)).toEqual({
+      ResultTimestamp: { S: "2026-12-01T21:33:15.123Z" },
+      WrittenAt: { N: "1796160795123" },
+    });
+    const r = fromItem(toItem(base), 0)?.record;
+    expect(typeof r?.ResultTimestamp).toBe("string");
+    expect(Date.parse(r?.ResultTimestamp ?? "")).toBe(r?.WrittenAt);
+    expect(() => parseRecord({ ...r, ResultTimestamp: 1_700_000_000_000 })).toThrow(/ResultTimestamp/);
+    expect(() => parseRecord({ ...r, ResultTimestamp: "2026-12-01T21:33:15Z" })).toThrow(/ResultTimestamp/);
+  });
+
+  it("reads an item written before WrittenAt existed (ResultTimestamp as epoch ms)", () => {
+    const item = toItem(base);
+    delete item.WrittenAt;
+    item.ResultTimestamp = { N: "1700000000000" };
+    expect(fromItem(item, 0)?.record).toMatchObject({
+      ResultTimestamp: "2023-11-14T22:13:20.000Z",
+      WrittenAt: 1_700_000_000_000,
+    });
+  });
+
+  it("puts the final-result flag on every terminal record (final, error, timeout), never on a result", () => {
+    const error = { Error: "Boom", Cause: "step failed" };
+    for (const type of ["final", "error", "timeout"] as const) {
+      const r = fromItem(toItem({ ...base, type, ...(type === "final" ? {} : { error }) }), 0)?.record;
+      expect(r?.FinalResult, type).toBe(true);
+      const named = fromItem(
+        toItem({ ...base, type, ...(type === "final" ? {} : { error }) }, { finalResultField: "Done" }),
+        0,
+        { finalResultField: "Done" },
+      )?.record as Record<string, unknown> | undefined;
+      expect(named?.Done, type).toBe(true);
+      expect(named?.FinalResult, type).toBeUndefined();
+    }
+    expect(fromItem(toItem(base), 0)?.record.FinalResult).toBeUndefined();
+    expect(syntheticTimeout(ARN, 2, 1000).FinalResult).toBe(true);
+    expect(
+      (syntheticTimeout(ARN, 2, 1000, { finalResultField: "Done" }) as Record<string, unknown>).Done,
+    ).toBe(true);
   });
 
   it("marks the final record with FinalResult: true, or the configured field name", () => {
@@ -114,7 +167,8 @@ describe("record codec", () => {
         Type: "result",
         RecordKey: "k",
         Result: 1,
-        ResultTimestamp: 1,
+        ResultTimestamp: "2026-12-01T21:33:15.123Z",
+        WrittenAt: 1,
       }),
     ).toThrow(/Offset/);
     expect(() =>
@@ -123,7 +177,8 @@ describe("record codec", () => {
         Offset: "0000000000000001",
         Type: "other",
         RecordKey: "k",
-        ResultTimestamp: 1,
+        ResultTimestamp: "2026-12-01T21:33:15.123Z",
+        WrittenAt: 1,
       }),
     ).toThrow(/Type/);
   });
@@ -158,7 +213,7 @@ describe("JSON Schema", () => {
   it("is generated from the same definition and requires the sample's fields", () => {
     const schema = recordJsonSchema() as { required: string[]; properties: Record<string, unknown> };
     expect(schema.required).toEqual(
-      expect.arrayContaining(["ExecutionArn", "Offset", "Type", "RecordKey", "ResultTimestamp"]),
+      expect.arrayContaining(["ExecutionArn", "Offset", "Type", "RecordKey", "ResultTimestamp", "WrittenAt"]),
     );
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["Result", "Error"]));
     const written = JSON.parse(

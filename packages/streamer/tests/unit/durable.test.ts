@@ -4,6 +4,7 @@ import {
   parseRecord,
   type RecordType,
   type ResultRecord,
+  writeTime,
 } from "@stepstream/results-schema";
 import { describe, expect, it } from "vitest";
 import type { StreamerConfig } from "../../src/config.js";
@@ -64,8 +65,8 @@ class FakeReader implements ResultReader {
       Type: type,
       RecordKey: `step-${seq}`,
       Result: opts.result ?? { step: seq },
-      ResultTimestamp: at,
-      ...(type === "final" ? { FinalResult: true } : {}),
+      ...writeTime(at),
+      ...(type === "result" ? {} : { FinalResult: true }),
       ...(type === "error" ? { Error: { Error: "Boom", Cause: "step failed" } } : {}),
     });
     list.push({ seq, record, visibleAt: at });

@@ -1,4 +1,4 @@
-import { encodeOffset, type RecordType, type ResultRecord } from "@stepstream/results-schema";
+import { encodeOffset, type RecordType, type ResultRecord, writeTime } from "@stepstream/results-schema";
 import type { ResponseSink } from "../../src/sink.js";
 import type { LogEntry, ResultReader } from "../../src/store.js";
 
@@ -13,8 +13,8 @@ export function record(seq: number, type: RecordType = "result", arn = ARN): Res
     Type: type,
     RecordKey: `result-${seq}`,
     Result: `This is simulated result ${seq}`,
-    ResultTimestamp: 1_700_000_000_000 + seq,
-    ...(type === "final" ? { FinalResult: true } : {}),
+    ...writeTime(1_700_000_000_000 + seq),
+    ...(type === "result" ? {} : { FinalResult: true }),
   };
 }
 
