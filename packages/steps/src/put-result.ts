@@ -70,7 +70,10 @@ function defaultClient(): DynamoDBClient {
  */
 let rttEwmaMs = 5;
 const BACKOFF_MAX_EXP = 5;
-const backoff = (n: number) => Math.random() * rttEwmaMs * 2 ** Math.min(Math.max(n, 0), BACKOFF_MAX_EXP);
+/** No single wait under contention is longer than this, however slow the round trips have become. */
+const BACKOFF_MAX_MS = 200;
+const backoff = (n: number) =>
+  Math.random() * Math.min(BACKOFF_MAX_MS, rttEwmaMs * 2 ** Math.min(Math.max(n, 0), BACKOFF_MAX_EXP));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
