@@ -66,6 +66,7 @@ describe("suppressions", () => {
     // The deliberate skips, by rule: each present with a reason on the blocks it concerns.
     const expected: Record<string, string[]> = {
       CKV_AWS_119: ["aws_dynamodb_table"],
+      CKV_AWS_115: ["aws_lambda_function"],
       CKV_AWS_116: ["aws_lambda_function"],
       CKV_AWS_117: ["aws_lambda_function"],
       CKV_AWS_173: ["aws_lambda_function"],
