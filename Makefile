@@ -67,7 +67,9 @@ outputs: ## print the deployed stack's outputs
 destroy: ## tear the deployed stack down
 	$(TF) destroy $(ARGS)
 
-smoke: build ## run one workflow on the deployed AWS stack (needs AWS credentials)
+smoke: ## what only AWS can show, on the deployed stack: every read mode, refused starts, a resume (needs AWS credentials)
+	@node infra/scripts/smoke.mjs --check-credentials
+	@$(MAKE) --no-print-directory build
 	node infra/scripts/smoke.mjs
 
 clean: ## remove build output and local data

@@ -168,11 +168,19 @@ describe("stepstream run", () => {
     expect(ran.stdout).toBe("");
   });
 
-  it("exits 2 when the API rejects the input (the run would be too long)", async () => {
-    const ran = await cli(["run", "--outputs", outputs, "--count", "1000", "--step-wait", "60"]);
+  it("exits 2 when the API's request model rejects the input", async () => {
+    const ran = await cli(["run", "--outputs", outputs, "--input", JSON.stringify({ concurency: 3 })]);
 
     expect(ran.code).toBe(2);
-    expect(ran.stderr).toMatch(/Express workflows end at 300 s/);
+    expect(ran.stderr).toMatch(/Invalid request body/);
+  });
+
+  it("exits 1 when the workflow's Plan step refuses the run (too long): it started, and its stream ends with the error", async () => {
+    // The request model checks each field; only the Plan step can add up a run's length (issue 11 item 6).
+    const ran = await cli(["run", "--outputs", outputs, "--count", "1000", "--step-wait", "60"]);
+
+    expect(ran.code).toBe(1);
+    expect(`${ran.stdout}${ran.stderr}`).toMatch(/Express workflows end at 300 s/);
   });
 
   it("prints --help with examples and the discovery order, exit 0", async () => {

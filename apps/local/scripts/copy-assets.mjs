@@ -14,6 +14,8 @@ const files = {
   "streamer/index.mjs": "packages/streamer/dist/lambda/index.mjs",
   "workflow.asl.json.tftpl": "infra/modules/workflow/templates/workflow.asl.json.tftpl",
   "workflow-input.schema.json": "infra/modules/start-api/templates/workflow-input.schema.json",
+  "default-input.schema.json": "infra/modules/stepstream/templates/default-input.schema.json",
+  "start-execution.errors.json": "infra/modules/start-api/templates/start-execution.errors.json",
 };
 for (const [to, from] of Object.entries(files)) {
   mkdirSync(dirname(join(out, to)), { recursive: true });

@@ -31,6 +31,19 @@ export const DEFAULT_REQUEST_MODEL_PATH = asset(
   "infra/modules/start-api/templates/workflow-input.schema.json",
   "workflow-input.schema.json",
 );
+/**
+ * The request model `modules/stepstream` gives a workflow of your own when you give none (a JSON
+ * object of at most 64 fields), the local stack's default for your own workflow too.
+ */
+export const OWN_WORKFLOW_REQUEST_MODEL_PATH = asset(
+  "infra/modules/stepstream/templates/default-input.schema.json",
+  "default-input.schema.json",
+);
+/** How the start API answers StartExecution's errors (the table its VTL is rendered from). */
+export const START_ERRORS_PATH = asset(
+  "infra/modules/start-api/templates/start-execution.errors.json",
+  "start-execution.errors.json",
+);
 /** The web view's front end (static files + signing proxy), built by `apps/web`; not in the installed package. */
 export const WEB_FRONT_END = REPO_ROOT ? join(REPO_ROOT, "apps/web/dist/server/index.js") : null;
 

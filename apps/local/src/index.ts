@@ -1,10 +1,21 @@
 export {
+  MAX_START_BODY_BYTES,
+  type StartApiOptions,
+  startApiHandler,
+  UNSUPPORTED_MEDIA_TYPE_MESSAGE,
+} from "./api.js";
+export {
   renderTemplate,
   renderWorkflowDefinition,
   WORKFLOW_TEMPLATE_PATH,
   type WorkflowTemplateVars,
 } from "./asl.js";
-export { DEFAULT_REQUEST_MODEL_PATH, IN_REPOSITORY } from "./assets.js";
+export {
+  DEFAULT_REQUEST_MODEL_PATH,
+  IN_REPOSITORY,
+  OWN_WORKFLOW_REQUEST_MODEL_PATH,
+  START_ERRORS_PATH,
+} from "./assets.js";
 export {
   DEVELOPMENT_CREDENTIALS,
   type LocalCredentials,
@@ -12,6 +23,13 @@ export {
   type SignedRequest,
   verifySigV4,
 } from "./auth.js";
+export {
+  answerForStartError,
+  compileRequestModel,
+  type JsonSchema,
+  loadRequestModel,
+  type RequestModel,
+} from "./request-model.js";
 export {
   DEFAULT_PORT,
   type LocalStack,
