@@ -74,6 +74,12 @@ export interface StackOptions {
    * `FINAL_RESULT_FIELD_NAME`, `POWERTOOLS_LOG_LEVEL` (and `AWS_REGION`, the endpoints).
    */
   workflow?: UserWorkflowOptions;
+  /**
+   * The start API's request model (a JSON Schema draft-04 document, the one you give Terraform's
+   * `request_model_schema`). Default: the simulated workflow's, or, with `workflow`, the one
+   * `modules/stepstream` gives your own workflow when you give none.
+   */
+  requestModel?: Record<string, unknown>;
   /** Lambda log level (POWERTOOLS_LOG_LEVEL). Default ERROR. */
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
   log?: (message: string, fields?: Record<string, unknown>) => void;
@@ -308,6 +314,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
         streamUrl: stream.url,
         defaultStepWaitSeconds: stepWaitMs / 1000,
         simulatedWorkflow: !user,
+        ...(options.requestModel ? { requestModel: options.requestModel } : {}),
       }),
     });
     closers.push(api.close);

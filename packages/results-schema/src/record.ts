@@ -17,6 +17,13 @@ export const TABLE_SCHEMA = {
   recordKeyAttribute: "RecordKey",
   /** TTL attribute (N, epoch seconds). */
   ttlAttribute: "ExpiresAt",
+  /**
+   * Key items: one per record, partition key `key#<executionArn>#<recordKey>` (no execution ARN starts
+   * with `key#`, so readers never meet one), `Seq` 0, written in the same transaction as the record.
+   */
+  keyItemPrefix: "key#",
+  /** Attribute of a key item (N): the `Seq` of the record that holds its key. */
+  keyItemSeqAttribute: "RecordSeq",
 } as const;
 
 /** Record types. `final`, `error` and `timeout` are terminal: exactly one ends every execution. */
