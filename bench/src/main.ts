@@ -24,13 +24,14 @@ import { type IdleResult, runIdle } from "./scenarios/idle.js";
 import { type LatencyResult, runLatency } from "./scenarios/latency.js";
 import { type ReplayResult, runReplay } from "./scenarios/replay.js";
 import { runScale, type ScaleResult } from "./scenarios/scale.js";
+import { runWriter, type WriterResult, writerTable } from "./scenarios/writer.js";
 import { latencyCdfSvg } from "./svg.js";
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = resolve(BENCH_DIR, "..");
 /** Executions at once in the paced latency run (full runs). */
 const PACED_CONCURRENCY = 10;
-const SCENARIOS = ["artifacts", "latency", "idle", "replay", "scale"] as const;
+const SCENARIOS = ["artifacts", "latency", "idle", "replay", "scale", "writer"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const HELP = `usage: node bench/dist/main.js [options]
@@ -215,6 +216,7 @@ async function main(): Promise<void> {
   let idle: IdleResult | undefined;
   let replay: ReplayResult | undefined;
   let scale: ScaleResult | undefined;
+  let writer: WriterResult | undefined;
   const profiles = o.cpuProf ? join(o.out, "profiles") : undefined;
 
   if (o.only.has("artifacts")) {
@@ -283,6 +285,15 @@ async function main(): Promise<void> {
     }
   }
 
+  if (o.only.has("writer")) {
+    const records = o.quick ? 200 : 1000;
+    section(
+      `writer: ${records} records into one execution per mode (batch: ${records * 5}), in-process stack`,
+    );
+    writer = await runWriter({ records, loadAverage: () => loadavg()[0] ?? 0 });
+    process.stderr.write(`\n${writerTable(writer)}\n`);
+  }
+
   const profileSummaries: ProfileSummary[] = [];
   if (profiles && existsSync(profiles)) {
     for (const f of readdirSync(profiles)
@@ -306,6 +317,7 @@ async function main(): Promise<void> {
           }
         : null,
       scale: scale ?? null,
+      writerAppend: writer ?? null,
       replay: replay ?? null,
       artifacts: artifacts ?? null,
     },

@@ -3,6 +3,7 @@ import type { IdleReader } from "./scenarios/idle.js";
 import type { CostPerRecord } from "./scenarios/latency.js";
 import type { ReplayResult } from "./scenarios/replay.js";
 import type { ScaleResult } from "./scenarios/scale.js";
+import { type WriterResult, writerTable } from "./scenarios/writer.js";
 import type { LatencySummary } from "./stats.js";
 
 /** Cost figures of one reader (stable keys of `latest.json`). */
@@ -30,6 +31,8 @@ export interface BenchResults {
     /** The shipped writer (`putResult`) per record written: what appending exactly once costs. */
     writer: CostPerRecord | null;
     scale: ScaleResult | null;
+    /** The writer scenario: records/s, requests, units and latency per mode (`modes[].mode`). */
+    writerAppend?: WriterResult | null;
     replay: ReplayResult | null;
     artifacts: ArtifactsResult | null;
   };
@@ -331,6 +334,7 @@ export function resultsMarkdown(r: BenchResults): string {
     "",
     markdownTable(r),
     "",
+    ...(r.ours.writerAppend ? [writerTable(r.ours.writerAppend), ""] : []),
     ...(r.ours.scale ? ["Scale levels (one local stack process):", "", scaleMarkdown(r.ours.scale), ""] : []),
   ].join("\n");
 }

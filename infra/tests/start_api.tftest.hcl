@@ -56,6 +56,11 @@ run "post_starts_an_execution_of_this_state_machine" {
   }
 
   assert {
+    condition     = strcontains(aws_api_gateway_integration.start.request_templates["application/json"], "\"name\":\"ss-$context.requestTimeEpoch-$rid\"")
+    error_message = "The request template must name the execution ss-<request time, epoch ms>-<request id> (executionNameFor in @stepstream/results-schema), so that a just-started execution is a stream."
+  }
+
+  assert {
     condition     = aws_api_gateway_integration.start.passthrough_behavior == "NEVER"
     error_message = "Bodies of other content types must be refused (415), not passed through."
   }

@@ -109,10 +109,10 @@ run "cors_lists_explicit_origins_and_the_protocol_headers" {
 
   assert {
     condition = length(setsubtract(
-      ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "last-event-id"],
+      ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "last-event-id", "if-none-match"],
       aws_lambda_function_url.this.cors[0].allow_headers,
     )) == 0
-    error_message = "CORS must allow the SigV4 headers and Last-Event-ID."
+    error_message = "CORS must allow the SigV4 headers, Last-Event-ID and If-None-Match (Durable Streams §10.1)."
   }
 
   assert {

@@ -2,12 +2,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   type ExecutionStream,
-  type ResultRecord,
   StepstreamClient,
   StepstreamClientError,
   type StreamOutcome,
 } from "@stepstream/client";
-import { parseExecutionArn } from "@stepstream/results-schema";
+import { isOffsetParameter, parseExecutionArn } from "@stepstream/results-schema";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import pc from "picocolors";
 import { DISCOVERY_ORDER, type Discovered, DiscoveryError, discover, missingEndpoint } from "./discover.js";
@@ -210,7 +209,7 @@ async function runCommand(g: GlobalOptions, o: InputOptions, startOnly: boolean)
 
 async function streamCommand(g: GlobalOptions, arn: string, from: string | undefined): Promise<number> {
   checkArn(arn);
-  if (from !== undefined && !/^(-1|now|\d{16})$/.test(from)) {
+  if (from !== undefined && !isOffsetParameter(from)) {
     throw new UsageError(
       `--from ${from}: an offset is -1 (the beginning), now, or a 16-digit offset a stream printed`,
     );
@@ -239,28 +238,39 @@ async function resultsCommand(g: GlobalOptions, arn: string): Promise<number> {
   const d = await resolveConfig(g);
   const client = clientFor(d, { stream: true });
   const { abort, dispose } = interruptible();
-  const records: ResultRecord[] = [];
-  let outcome: StreamOutcome | null = null;
-  const stream = client.stream(arn, { from: "-1", signal: abort.signal });
+  let snap: Awaited<ReturnType<StepstreamClient["results"]>>;
   try {
-    for await (const r of stream) {
-      records.push(r);
-      if (g.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    }
-    outcome = await stream.outcome;
+    // A snapshot: what is stored now, at once (never waits for the run to end).
+    snap = await client.results(arn, abort.signal);
   } catch (err) {
     if (!abort.signal.aborted) throw err;
-    process.stderr.write(`\ninterrupted after ${records.length} records (the execution is still running?)\n`);
+    process.stderr.write("\ninterrupted\n");
     return EXIT.interrupted;
   } finally {
     dispose();
   }
+  const { records, terminal } = snap;
   if (g.json) {
-    if (outcome.status !== "succeeded") process.stdout.write(`${JSON.stringify(outcome.terminal)}\n`);
+    for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
+    if (terminal && terminal.Type !== "final") process.stdout.write(`${JSON.stringify(terminal)}\n`);
+  } else if (terminal) {
+    const outcome: StreamOutcome = {
+      status: snap.status as StreamOutcome["status"],
+      terminal,
+      offset: snap.offset,
+      ...(terminal.Error ? { error: terminal.Error } : {}),
+    };
+    printTable(terminal.Type === "final" ? records : [...records, terminal], outcome);
   } else {
-    printTable(outcome.status === "succeeded" ? records : [...records, outcome.terminal], outcome);
+    printTable(records, null);
   }
-  return outcome.status === "succeeded" ? EXIT.ok : EXIT.failed;
+  if (!terminal) {
+    process.stderr.write(
+      `${records.length} results so far; the run is still going. Follow it with:\n  stepstream stream ${arn} --from ${snap.offset}\n`,
+    );
+    return EXIT.ok;
+  }
+  return snap.status === "succeeded" ? EXIT.ok : EXIT.failed;
 }
 
 async function configCommand(g: GlobalOptions): Promise<number> {
@@ -360,7 +370,9 @@ export function program(): Command {
     });
 
   p.command("results")
-    .description("print an execution's stored records (read from the beginning to the terminal record)")
+    .description(
+      "print the records stored now, and whether the run has ended or is still going (does not wait)",
+    )
     .argument("<executionArn>", "the execution")
     .action(async (arn: string, _o, cmd: Command) => {
       process.exitCode = await resultsCommand(globals(cmd), arn);

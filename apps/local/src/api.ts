@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type SFNClient, StartExecutionCommand, type StartExecutionCommandOutput } from "@aws-sdk/client-sfn";
+import { executionNameFor } from "@stepstream/results-schema";
 import { OWN_WORKFLOW_REQUEST_MODEL_PATH } from "./assets.js";
 import type { RequestContext } from "./front-end.js";
 import { sendError, sendJson } from "./http.js";
@@ -136,6 +137,8 @@ export function startApiHandler(o: StartApiOptions) {
       out = await o.sfn.send(
         new StartExecutionCommand({
           stateMachineArn: o.stateMachineArn,
+          // As the API Gateway mapping template names it: the request time and the request id.
+          name: executionNameFor(Date.now(), randomUUID()),
           input: text.trim() === "" ? "{}" : text,
         }),
       );

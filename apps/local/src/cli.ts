@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { IN_REPOSITORY, REPO_ROOT, stateDir } from "./assets.js";
@@ -18,6 +18,9 @@ Options:
                            (the ASL's FunctionName: the name, or its local ARN
                            arn:aws:lambda:REGION:000000000000:function:NAME), FILE the handler's
                            file (exports handler), e.g. --function MyStep=./dist/my-step.mjs
+  --request-model FILE     the start API's request model, a JSON Schema draft-04 file (what you give
+                           Terraform's request_model_schema); default: the simulated workflow's, or
+                           for --definition a JSON object of at most 64 fields
   --var NAME=VALUE         a variable of the --definition template (repeatable); the template also
                            gets NAME_function_arn for every --function, as the Terraform module does
   --memory                 keep DynamoDB in memory (default: on disk under .local/data)
@@ -63,6 +66,7 @@ function parse(argv: string[]) {
       definition: { type: "string" },
       function: { type: "string", multiple: true },
       var: { type: "string", multiple: true },
+      "request-model": { type: "string" },
       memory: { type: "boolean", default: false },
       port: { type: "string" },
       "no-auth": { type: "boolean", default: false },
@@ -95,6 +99,7 @@ function cliHint(): string {
 export async function runLocal(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parse>;
   let workflow: StackOptions["workflow"];
+  let requestModel: StackOptions["requestModel"];
   try {
     args = parse(argv);
     if (args.values.help) {
@@ -110,6 +115,21 @@ export async function runLocal(argv: string[]): Promise<number> {
       workflow = { definition: args.values.definition, functions, vars };
     } else if (Object.keys(functions).length > 0 || Object.keys(vars).length > 0) {
       throw new UsageError("--function and --var go with --definition (your own state machine)");
+    }
+    const modelFile = args.values["request-model"];
+    if (modelFile !== undefined) {
+      let model: unknown;
+      try {
+        model = JSON.parse(readFileSync(modelFile, "utf8"));
+      } catch (err) {
+        throw new UsageError(
+          `--request-model ${modelFile}: not a readable JSON file (${(err as Error).message})`,
+        );
+      }
+      if (model === null || typeof model !== "object" || Array.isArray(model)) {
+        throw new UsageError(`--request-model ${modelFile}: a JSON Schema is a JSON object`);
+      }
+      requestModel = model as Record<string, unknown>;
     }
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${HELP}`);
@@ -141,6 +161,7 @@ export async function runLocal(argv: string[]): Promise<number> {
       logLevel: verbose ? "INFO" : "ERROR",
       userConfigFile: userConfig,
       ...(workflow ? { workflow } : {}),
+      ...(requestModel ? { requestModel } : {}),
       ...(log ? { log } : {}),
     });
   } catch (e) {

@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { TABLE_SCHEMA } from "@stepstream/results-schema";
 import dynalite from "dynalite";
+import { dynaliteWithTransactions } from "./dynamo-transactions.js";
 import { listenOnLoopback } from "./http.js";
 
 /** Requests seen at the emulator's front door, by DynamoDB operation (`Query`, `PutItem`, …). */
@@ -33,7 +34,8 @@ export interface DynamoEmulator {
  * survive a restart. Every request is counted by operation (the `X-Amz-Target` header).
  */
 export async function startDynamo(options: { port: number; path?: string }): Promise<DynamoEmulator> {
-  const server: Server = dynalite({
+  // dynalite plus TransactWriteItems, which the writer appends with (see dynamo-transactions.ts).
+  const server: Server = dynaliteWithTransactions(dynalite, {
     ...(options.path ? { path: options.path } : {}),
     createTableMs: 0,
     deleteTableMs: 0,

@@ -48,7 +48,7 @@ export interface FrontEnd {
 }
 
 const CORS_ALLOW_HEADERS =
-  "authorization,content-type,x-amz-date,x-amz-security-token,x-amz-content-sha256,last-event-id";
+  "authorization,content-type,x-amz-date,x-amz-security-token,x-amz-content-sha256,last-event-id,if-none-match";
 
 /**
  * An HTTP front end shaped like an AWS one: CORS preflight, SigV4 (403 JSON on failure), a body

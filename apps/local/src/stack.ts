@@ -32,6 +32,10 @@ export interface StreamerSettings {
   deadlineMarginMs?: number;
   /** The streamer function's timeout (AWS: up to 900 s). Default 900. */
   functionTimeoutSeconds?: number;
+  /** Longest resumable connection (`MAX_CONNECTION_SECONDS`, default 60). */
+  maxConnectionSeconds?: number;
+  /** Latest an execution can write after its start (`MAX_EXECUTION_SECONDS`, default 330). */
+  maxExecutionSeconds?: number;
 }
 
 export interface StackOptions {
@@ -72,6 +76,12 @@ export interface StackOptions {
    * `FINAL_RESULT_FIELD_NAME`, `POWERTOOLS_LOG_LEVEL` (and `AWS_REGION`, the endpoints).
    */
   workflow?: UserWorkflowOptions;
+  /**
+   * The start API's request model (a JSON Schema draft-04 document, the one you give Terraform's
+   * `request_model_schema`). Default: the simulated workflow's, or, with `workflow`, the one
+   * `modules/stepstream` gives your own workflow when you give none.
+   */
+  requestModel?: Record<string, unknown>;
   /** Lambda log level (POWERTOOLS_LOG_LEVEL). Default ERROR. */
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
   log?: (message: string, fields?: Record<string, unknown>) => void;
@@ -256,7 +266,11 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     put("LONG_POLL_SECONDS", s.longPollSeconds);
     put("PAGE_SIZE", s.pageSize);
     put("DEADLINE_MARGIN_MS", s.deadlineMarginMs);
+    put("MAX_CONNECTION_SECONDS", s.maxConnectionSeconds);
+    put("MAX_EXECUTION_SECONDS", s.maxExecutionSeconds);
     for (const k of [
+      "MAX_CONNECTION_SECONDS",
+      "MAX_EXECUTION_SECONDS",
       "POLL_INTERVAL_MS",
       "MAX_POLL_INTERVAL_MS",
       "STREAM_TIMEOUT_SECONDS",
@@ -337,6 +351,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
           streamUrl: stream.url,
           defaultStepWaitSeconds: stepWaitMs / 1000,
           simulatedWorkflow: !user,
+          ...(options.requestModel ? { requestModel: options.requestModel } : {}),
         }),
       ),
     });

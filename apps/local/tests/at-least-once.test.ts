@@ -1,6 +1,6 @@
 import { DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import type { ResultRecord } from "@stepstream/client";
-import { encodeOffset, TABLE_SCHEMA, toItem } from "@stepstream/results-schema";
+import { encodeOffset, executionNameFor, TABLE_SCHEMA, toItem } from "@stepstream/results-schema";
 import { putResult } from "@stepstream/steps";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startStack } from "../src/index.js";
@@ -27,8 +27,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
+// Named as the start API names executions (the start time in the name), so that each is a stream
+// from the start, before any record exists.
 const fakeArn = (name: string) =>
-  `arn:aws:states:${stack.region}:${stack.account}:express:stepstream-local:${name}:00000000-0000-0000-0000-000000000000`;
+  `arn:aws:states:${stack.region}:${stack.account}:express:stepstream-local:${executionNameFor(Date.now(), name)}:00000000-0000-0000-0000-000000000000`;
 
 async function storedItems(executionArn: string) {
   const out = await ddb.send(

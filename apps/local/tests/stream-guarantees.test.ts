@@ -138,9 +138,12 @@ describe("terminal records", () => {
     // The API refuses bad input; a direct StartExecution can still pass it: the Plan step's Catch ends the stream.
     const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
     const sfn = new SFNClient({ region: stack.region, endpoint: stack.sfnEndpoint });
+    const { executionNameFor } = await import("@stepstream/results-schema");
     const out = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: stack.stateMachineArn,
+        // Named as the API names executions, so it is a stream before its first record.
+        name: executionNameFor(Date.now(), "direct-start"),
         input: JSON.stringify({ count: -3 }),
       }),
     );

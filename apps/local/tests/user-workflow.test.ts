@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderTemplate } from "../src/asl.js";
 import { type LocalStack, startStack, UserWorkflowError } from "../src/index.js";
 import { functionNameOf, loadUserWorkflow } from "../src/user-workflow.js";
-import { clientOf, startRun } from "./support.js";
+import { clientOf, signedFetch, startRun } from "./support.js";
 
 // Your own workflow on the local stack: a definition of its own (a Parallel of two branches, then a
 // final record) with two handlers of its own, run by the same emulators as the simulated workflow.
@@ -65,6 +65,51 @@ describe("a user's own ASL and handlers", () => {
     const stream = clientOf(stack).stream(started.executionArn);
     for await (const _ of stream);
     expect((await stream.outcome).status).toBe("succeeded");
+  });
+});
+
+describe("--request-model: the start API validates with your model, as API Gateway does", () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startStack({
+      memory: true,
+      port: 0,
+      outputsFile: null,
+      region: REGION,
+      streamer: { pollIntervalMs: 20, maxPollIntervalMs: 100 },
+      workflow: {
+        definition: fixture("parallel.asl.json.tftpl"),
+        vars: { done_text: "done" },
+        functions: { Writer: fixture("writer.mjs"), Shouter: fixture("shouter.mjs") },
+      },
+      requestModel: {
+        $schema: "http://json-schema.org/draft-04/schema#",
+        description: "A text to whisper and shout.",
+        type: "object",
+        required: ["text"],
+        properties: { text: { type: "string", maxLength: 20 } },
+        additionalProperties: false,
+      },
+    });
+  });
+  afterAll(async () => stack?.close());
+
+  it("refuses a body the model refuses (400, nothing started) and starts one it accepts", async () => {
+    const post = (body: unknown) =>
+      signedFetch(stack, stack.apiEndpoint, {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: { "content-type": "application/json" },
+      });
+
+    const refused = await post({ text: "hi", extra: 1 });
+    const tooLong = await post({ text: "x".repeat(21) });
+    const accepted = await post({ text: "hi" });
+
+    expect(refused.status).toBe(400);
+    expect(tooLong.status).toBe(400);
+    expect(stack.executions.size).toBe(1);
+    expect(accepted.status).toBe(200);
   });
 });
 

@@ -228,9 +228,9 @@ variable "cors_allow_origins" {
 }
 
 variable "cors_allow_headers" {
-  description = "Request headers a browser may send (SigV4 headers and Last-Event-ID for SSE resumption)."
+  description = "Request headers a browser may send (SigV4 headers, Last-Event-ID for SSE resumption, If-None-Match for ETag revalidation)."
   type        = list(string)
-  default     = ["authorization", "content-type", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "last-event-id"]
+  default     = ["authorization", "content-type", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "last-event-id", "if-none-match"]
 }
 
 variable "cors_expose_headers" {

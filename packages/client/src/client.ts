@@ -76,6 +76,18 @@ export interface StreamOptions {
   onReconnect?: (offset: string, attempt: number) => void;
 }
 
+/** What is stored for an execution right now (see `StepstreamClient.results`). */
+export interface ResultsSnapshot {
+  /** The data records stored now (`result` and `final`), in offset order. */
+  records: ResultRecord[];
+  /** The terminal record, when the run has ended; `undefined` while it is still going. */
+  terminal?: ResultRecord;
+  /** How the run ended, or `running`. */
+  status: TerminalStatus | "running";
+  /** Offset after the last record read (resume a live stream from here). */
+  offset: string;
+}
+
 /** An error the client raises, with the server's error code when there is one. */
 export class StepstreamClientError extends Error {
   override readonly name = "StepstreamClientError";
@@ -217,6 +229,64 @@ export class StepstreamClient {
     return new LiveStream(this, base, executionArn, options);
   }
 
+  /**
+   * A snapshot: the records stored now, read with Durable Streams catch-up requests (JSON arrays,
+   * following `Stream-Next-Offset` until `Stream-Up-To-Date`), without waiting for the run to end.
+   * An unknown execution is a `NotFound` error at once.
+   */
+  async results(executionArn: string, signal?: AbortSignal, streamUrl?: string): Promise<ResultsSnapshot> {
+    const base = streamUrl ?? this.options.streamUrl;
+    if (!base) throw new StepstreamClientError("BadRequest", "no stream URL: pass streamUrl in the options");
+    const records: ResultRecord[] = [];
+    let terminal: ResultRecord | undefined;
+    let offset: string = START_OFFSET;
+    for (let page = 0; page < 100_000; page++) {
+      const url = new URL(base);
+      url.search = "";
+      url.searchParams.set("executionArn", executionArn);
+      url.searchParams.set("offset", offset);
+      const headers = await this.headers(url, "GET", "lambda", { accept: "application/json" });
+      let res: Response;
+      try {
+        res = await this.fetchImpl(url, { method: "GET", headers, ...(signal ? { signal } : {}) });
+      } catch (err) {
+        if (signal?.aborted) throw new StepstreamClientError("Aborted", "results aborted");
+        throw new StepstreamClientError(
+          "Network",
+          `could not reach ${url.origin}: ${(err as Error).message}`,
+        );
+      }
+      const text = await res.text();
+      if (!res.ok) throw errorFrom(res.status, text, "results");
+      let items: unknown;
+      try {
+        items = JSON.parse(text);
+      } catch {
+        throw new StepstreamClientError(
+          "Protocol",
+          "results: the stream URL answered a body that is not JSON",
+        );
+      }
+      if (!Array.isArray(items))
+        throw new StepstreamClientError("Protocol", "results: expected a JSON array");
+      for (const item of items) {
+        const record = parseRecord(item);
+        if (isTerminalType(record.Type)) terminal = record;
+        if (record.Type === "result" || record.Type === "final") records.push(record);
+      }
+      const next = res.headers.get("stream-next-offset");
+      if (next) offset = next;
+      if (res.headers.get("stream-closed") === "true" || terminal) break;
+      if (res.headers.get("stream-up-to-date") === "true" || items.length === 0) break;
+    }
+    return {
+      records,
+      ...(terminal ? { terminal } : {}),
+      status: terminal ? (terminalStatusOf(terminal.Type) as TerminalStatus) : "running",
+      offset,
+    };
+  }
+
   /** Starts an execution and streams it. */
   async run(
     input: unknown = {},
@@ -349,11 +419,13 @@ class LiveStream implements ExecutionStream {
             const record = parseRecord(JSON.parse(line));
             const terminal = isTerminalType(record.Type);
             const seen = OFFSET_RE.test(this.last) && record.Offset <= this.last;
-            if (seen && !(record.Synthetic && terminal)) continue;
+            // A terminal record is how the run ended, even when it was delivered before (a read at
+            // the end of a closed stream sends it again): settle with it, never yield it twice.
+            if (seen && !terminal) continue;
             if (!record.Synthetic) this.last = record.Offset;
             progressed = true;
             failures = 0;
-            if (record.Type === "result" || record.Type === "final") yield record;
+            if ((record.Type === "result" || record.Type === "final") && !seen) yield record;
             if (terminal) {
               const status = terminalStatusOf(record.Type) as TerminalStatus;
               this.settle.resolve({
@@ -365,7 +437,13 @@ class LiveStream implements ExecutionStream {
               return;
             }
           }
-          // The server closed without a terminal record (its deadline): resume at once.
+          if (res.headers.get("stream-closed") === "true") {
+            throw new StepstreamClientError(
+              "StreamClosed",
+              "stream: the execution has ended, but its terminal record has expired (records are kept result_ttl_days)",
+            );
+          }
+          // The server closed without a terminal record (its connection bound or deadline): resume at once.
         } catch (err) {
           if (signal?.aborted) throw new StepstreamClientError("Aborted", "stream aborted");
           const e = err as StepstreamClientError & { retryable?: boolean };

@@ -2,6 +2,7 @@ export type { ResultRecord, TerminalStatus } from "@stepstream/results-schema";
 export {
   type ClientOptions,
   type ExecutionStream,
+  type ResultsSnapshot,
   type StartedExecution,
   StepstreamClient,
   StepstreamClientError,

@@ -1,4 +1,5 @@
 export * from "./arn.js";
 export * from "./errors.js";
+export * from "./execution-name.js";
 export * from "./offset.js";
 export * from "./record.js";

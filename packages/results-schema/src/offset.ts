@@ -10,8 +10,15 @@ import { StepstreamError } from "./errors.js";
  * `-1` (before the first record) and `now` (after the last record that exists at read time).
  */
 export const OFFSET_DIGITS = 16;
-/** The offset before the first record. */
+/** The sentinel a reader sends to start before the first record (Durable Streams §8). Never sent back. */
 export const START_OFFSET = "-1";
+/**
+ * The offset of the position before the first record, as the server reports it (`Stream-Next-Offset`
+ * of an empty stream, a synthetic record at the start). Durable Streams §8 forbids servers to
+ * generate the sentinels `-1` and `now`, so the beginning has its own 16-character token; it sorts
+ * before every record's offset (`-` is below `0`), and reading after it reads from the beginning.
+ */
+export const BEGINNING_OFFSET = "-000000000000001";
 /** The offset after the current last record. */
 export const NOW_OFFSET = "now";
 /** Largest sequence number an offset can carry. */
@@ -36,10 +43,11 @@ export function encodeOffset(seq: number): string {
 
 /** Decodes a record offset (not a sentinel) to its sequence number, or throws `InvalidOffset`. */
 export function decodeOffset(offset: string): number {
+  if (offset === BEGINNING_OFFSET) return -1;
   if (!OFFSET_RE.test(offset)) {
     throw new StepstreamError(
       "InvalidOffset",
-      `offset must be ${START_OFFSET}, ${NOW_OFFSET} or ${OFFSET_DIGITS} digits, got ${JSON.stringify(offset.slice(0, 40))}`,
+      `offset must be ${START_OFFSET}, ${NOW_OFFSET}, ${BEGINNING_OFFSET} or ${OFFSET_DIGITS} digits, got ${JSON.stringify(offset.slice(0, 40))}`,
     );
   }
   const seq = Number(offset);
@@ -65,7 +73,15 @@ export function parseReadPosition(raw: string | undefined | null): ReadPosition 
   return { kind: "after", seq: decodeOffset(raw) };
 }
 
-/** The offset that a reader positioned after `seq` reports as its next offset. */
+/**
+ * The offset that a reader positioned after `seq` reports as its next offset: the offset of record
+ * `seq`, or {@link BEGINNING_OFFSET} before the first record (never a sentinel, §8).
+ */
 export function offsetAfter(seq: number): string {
-  return seq < 0 ? START_OFFSET : encodeOffset(seq);
+  return seq < 0 ? BEGINNING_OFFSET : encodeOffset(seq);
+}
+
+/** True for anything a reader may pass as `offset`: `-1`, `now`, the beginning token or a record's offset. */
+export function isOffsetParameter(raw: string): boolean {
+  return raw === START_OFFSET || raw === NOW_OFFSET || raw === BEGINNING_OFFSET || OFFSET_RE.test(raw);
 }

@@ -3,7 +3,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
 import { parseExecutionArn } from "./arn.js";
 import { StepstreamError } from "./errors.js";
-import { encodeOffset } from "./offset.js";
+import { BEGINNING_OFFSET, encodeOffset, offsetAfter } from "./offset.js";
 
 /** Names of the results table's keys and attributes. Terraform's table module uses the same names. */
 export const TABLE_SCHEMA = {
@@ -17,6 +17,13 @@ export const TABLE_SCHEMA = {
   recordKeyAttribute: "RecordKey",
   /** TTL attribute (N, epoch seconds). */
   ttlAttribute: "ExpiresAt",
+  /**
+   * Key items: one per record, partition key `key#<executionArn>#<recordKey>` (no execution ARN starts
+   * with `key#`, so readers never meet one), `Seq` 0, written in the same transaction as the record.
+   */
+  keyItemPrefix: "key#",
+  /** Attribute of a key item (N): the `Seq` of the record that holds its key. */
+  keyItemSeqAttribute: "RecordSeq",
 } as const;
 
 /** Record types. `final`, `error` and `timeout` are terminal: exactly one ends every execution. */
@@ -103,8 +110,10 @@ export const ResultRecordSchema = z.looseObject({
   ExecutionArn: executionArn.describe("The execution this record belongs to."),
   Offset: z
     .string()
-    .regex(/^\d{16}$/)
-    .describe("Opaque, lexicographically sortable position of the record in its execution's log."),
+    .regex(/^(\d{16}|-000000000000001)$/)
+    .describe(
+      `Opaque, lexicographically sortable position of the record in its execution's log (${BEGINNING_OFFSET}, before the first record, only on a synthetic record of an execution that wrote nothing).`,
+    ),
   Type: z.enum(RECORD_TYPES).describe("result, or one of the terminal types final | error | timeout."),
   RecordKey: z.string().min(1).max(256).describe("Idempotency key: one record per key and execution."),
   Result: z.unknown().describe("The step's result: any JSON value."),
@@ -321,7 +330,8 @@ function storedWriteTime(plain: Record<string, unknown>): Record<string, unknown
 
 /**
  * A reader-made timeout record: emitted (never stored) when an execution wrote no terminal record
- * before the reader's deadline. Its offset is the reader's position, so a later resume still works.
+ * before the reader's deadline. Its offset is the reader's position (the offset of the last record
+ * stored, or {@link BEGINNING_OFFSET} when there is none), so a resume from it skips nothing.
  */
 export function syntheticTimeout(
   executionArn: string,
@@ -331,7 +341,7 @@ export function syntheticTimeout(
 ): ResultRecord {
   return {
     ExecutionArn: executionArn,
-    Offset: encodeOffset(Math.max(afterSeq, 0)),
+    Offset: offsetAfter(afterSeq),
     Type: "timeout",
     RecordKey: "$timeout",
     Result: null,

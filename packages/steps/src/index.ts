@@ -1,4 +1,12 @@
-export { type PutResultInput, type PutResultOutput, putResult, type ResultLogConfig } from "./put-result.js";
+export {
+  keyItemPartition,
+  MAX_RECORDS_PER_TRANSACTION,
+  type PutResultInput,
+  type PutResultOutput,
+  putResult,
+  putResults,
+  type ResultLogConfig,
+} from "./put-result.js";
 export {
   planWorkflow,
   sanitizeError,

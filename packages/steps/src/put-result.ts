@@ -1,13 +1,14 @@
 import {
-  ConditionalCheckFailedException,
+  type AttributeValue,
   DynamoDBClient,
-  PutItemCommand,
   QueryCommand,
+  TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   type CodecOptions,
   encodeOffset,
   isTerminalType,
+  itemSize,
   MAX_SEQ,
   type NewRecord,
   type RecordType,
@@ -24,7 +25,12 @@ export interface ResultLogConfig extends CodecOptions {
   resultTtlDays: number;
   /** A DynamoDB client; defaults to one shared client per process (endpoint from the SDK's env). */
   client?: DynamoDBClient;
-  /** Appends that lose a race retry up to this many times. Default 100. */
+  /**
+   * How long an append keeps retrying lost races, transaction conflicts and throttling, in ms, with
+   * jittered back-off. Default 60 000 (a step Lambda's timeout should be longer). Then `Conflict`.
+   */
+  retryForMs?: number;
+  /** An optional cap on attempts as well (default: none, the time bound alone). */
   maxAttempts?: number;
 }
 
@@ -57,19 +63,97 @@ function defaultClient(): DynamoDBClient {
   return sharedClient;
 }
 
+/**
+ * Back-off under contention, in units of this process's recent transaction round trip (an EWMA): a
+ * writer that lost waits a random fraction of `rtt * 2^n` (n = times lost in a row, capped), so the
+ * writers of one execution spread out instead of all racing for every slot at once.
+ */
+let rttEwmaMs = 5;
+const BACKOFF_MAX_EXP = 5;
+/** No single wait under contention is longer than this, however slow the round trips have become. */
+const BACKOFF_MAX_MS = 200;
+const backoff = (n: number) =>
+  Math.random() * Math.min(BACKOFF_MAX_MS, rttEwmaMs * 2 ** Math.min(Math.max(n, 0), BACKOFF_MAX_EXP));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Appends one record to an execution's log, exactly once.
+ * DynamoDB's limits that shape an append (Developer Guide, "Quotas in Amazon DynamoDB" and
+ * "Amazon DynamoDB transactions"; API reference, TransactWriteItems):
+ * - a `TransactWriteItems` groups at most 100 actions, no two on one item, at most 4 MB in all; each
+ *   record takes two actions (the record and its key item), so one transaction carries 50 records;
+ * - a partition key value is at most 2048 bytes (the key item's partition key holds the ARN and the key);
+ * - transactional writes cost twice a standard write: 2 WCU per KB of each item, so a small record
+ *   costs 4 WCU (record + key item) and no read unit.
+ */
+export const MAX_TRANSACTION_ACTIONS = 100;
+export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+/** Records one `putResults` transaction carries: two actions per record. */
+export const MAX_RECORDS_PER_TRANSACTION = MAX_TRANSACTION_ACTIONS / 2;
+const MAX_PARTITION_KEY_BYTES = 2048;
+
+/** Where the key item of `recordKey` lives: its own partition, which no execution ARN can name. */
+export function keyItemPartition(executionArn: string, recordKey: string): string {
+  return `${TABLE_SCHEMA.keyItemPrefix}${executionArn}#${recordKey}`;
+}
+
+/**
+ * The highest sequence number this process has seen committed, per execution (and its type). A head
+ * is only ever one that was committed (read, written by us, or returned by a failed condition), so
+ * appending at head + 1 can never leave a gap; a stale head costs one lost race, never a wrong write.
+ */
+const heads = new Map<string, Head>();
+const MAX_REMEMBERED_HEADS = 512;
+interface Head {
+  seq: number;
+  type: RecordType;
+}
+function remember(executionArn: string, head: Head | undefined): void {
+  if (!head) return;
+  const known = heads.get(executionArn);
+  if (known && known.seq >= head.seq) return;
+  heads.delete(executionArn);
+  heads.set(executionArn, head);
+  if (heads.size > MAX_REMEMBERED_HEADS) heads.delete(heads.keys().next().value as string);
+}
+/** Forgets every remembered head (for tests that reuse an execution ARN against fresh mocks). */
+export function forgetRememberedHeads(): void {
+  heads.clear();
+}
+const later = (a: Head | undefined, b: Head | undefined) => (!a ? b : !b ? a : b.seq > a.seq ? b : a);
+
+/** Errors that mean "slow down and try again" (AWS SDK error-handling guidance for DynamoDB). */
+const RETRYABLE = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "TransactionConflictException",
+  "TransactionInProgressException",
+  "InternalServerError",
+  "ServiceUnavailable",
+]);
+
+interface Prepared {
+  index: number;
+  recordKey: string;
+  type: RecordType;
+  item: Record<string, AttributeValue>;
+  keyItem: Record<string, AttributeValue>;
+  bytes: number;
+}
+
+/**
+ * Appends one record to an execution's log, exactly once, in one round trip in the common case.
  *
- * The log is dense: records have sequence numbers 0, 1, 2, … with no gaps, and a record is written
- * only by a conditional `PutItem` at `head + 1`, where `head` came from a strongly consistent read.
- * Between that read and the put the writer checks (strongly consistent, on the `ByRecordKey` index)
- * that no record with its key exists. If any other append happened in between, it took `head + 1`
- * and our put fails; we read again. So a successful put proves the key check was still true at the
- * moment of the write: a key can never be written twice, and the only records a reader can ever find
- * below a record it has seen were committed before it. After a terminal record nothing more is
- * appended (`StreamClosed`).
+ * The log is dense: records have sequence numbers 0, 1, 2, … with no gaps. A record is written by one
+ * `TransactWriteItems` of two puts, both `attribute_not_exists`: the record at `head + 1`, where
+ * `head` is a record this process has seen committed (remembered from its last append, else one
+ * eventually consistent read), and a key item named by `(executionArn, recordKey)`. So the slot
+ * condition keeps the log dense and ordered, and the key condition, checked by the same atomic write,
+ * keeps each key to one record: no separate consistent read. A lost race returns the winner (its
+ * offset becomes the new head); a taken key returns the existing record's offset (`duplicate`).
+ * Lost races, transaction conflicts and throttling are retried with jittered back-off for
+ * `retryForMs`. After a terminal record nothing more is appended (`StreamClosed`). The full argument:
+ * `packages/results-schema/README.md`.
  *
  * Validation happens before any request is sent, so nothing invalid is ever written: the result
  * must be JSON (no functions, symbols, bigints, cycles, NaN/Infinity, class instances, sparse
@@ -86,9 +170,89 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * ```
  */
 export async function putResult(input: PutResultInput, config: ResultLogConfig): Promise<PutResultOutput> {
-  const client = config.client ?? defaultClient();
-  const type = input.type ?? "result";
+  const [out] = await putResults([input], config);
+  return out as PutResultOutput;
+}
+
+/**
+ * Appends one producer's records to an execution's log, in the order given, each exactly once: one
+ * `TransactWriteItems` per 50 records (DynamoDB's 100 actions per transaction, two per record) or per
+ * 4 MB, with the guarantees of {@link putResult}. The records get consecutive offsets unless another
+ * writer's records land between two transactions. A key written before (a retried batch) returns its
+ * existing offset with `duplicate: true`, the others are appended; a key given twice is written once.
+ * Only the last record may be terminal. All records must belong to one execution.
+ *
+ * @returns one outcome per input, in input order.
+ *
+ * @example
+ * ```ts
+ * import { putResults } from "@stepstream/steps";
+ * const tokens = ["Hel", "lo", "!"];
+ * await putResults(
+ *   tokens.map((t, i) => ({ executionArn, recordKey: `token-${i}`, result: t })),
+ *   { tableName: process.env.TABLE_NAME!, resultTtlDays: 7 },
+ * ); // → [{ offset, duplicate }, …]
+ * ```
+ */
+export async function putResults(
+  inputs: readonly PutResultInput[],
+  config: ResultLogConfig,
+): Promise<PutResultOutput[]> {
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new StepstreamError("BadRequest", "putResults needs at least one record");
+  }
+  if (typeof config.tableName !== "string" || config.tableName.length < 3) {
+    throw new StepstreamError("BadRequest", "config.tableName must be the results table's name");
+  }
+  if (!Number.isFinite(config.resultTtlDays) || config.resultTtlDays <= 0) {
+    throw new StepstreamError("BadRequest", "config.resultTtlDays must be a positive number of days");
+  }
+  const executionArn = inputs[0]?.executionArn as string;
   const now = Date.now();
+  const expiresAt = Math.floor(now / 1000) + Math.round(config.resultTtlDays * 86400);
+  const prepared: Prepared[] = [];
+  const firstOfKey = new Map<string, number>();
+  const sameAs: number[] = [];
+  for (const [index, input] of inputs.entries()) {
+    if (input.executionArn !== executionArn) {
+      throw new StepstreamError(
+        "BadRequest",
+        "putResults appends to one execution: every executionArn must be the same",
+      );
+    }
+    const type = input.type ?? "result";
+    if (isTerminalType(type) && index !== inputs.length - 1) {
+      throw new StepstreamError(
+        "BadRequest",
+        `only the last record may be terminal (record ${index} is ${type})`,
+      );
+    }
+    const p = prepare(input, type, now, expiresAt, config);
+    const first = firstOfKey.get(p.recordKey);
+    if (first !== undefined) {
+      sameAs[index] = first;
+      continue;
+    }
+    firstOfKey.set(p.recordKey, index);
+    prepared.push({ ...p, index });
+  }
+  const client = config.client ?? defaultClient();
+  const out: PutResultOutput[] = new Array(inputs.length);
+  await append(client, config, executionArn, prepared, out);
+  for (const [i, first] of sameAs.entries()) {
+    if (first === undefined) continue;
+    out[i] = { offset: (out[first] as PutResultOutput).offset, duplicate: true };
+  }
+  return out;
+}
+
+function prepare(
+  input: PutResultInput,
+  type: RecordType,
+  now: number,
+  expiresAt: number,
+  config: ResultLogConfig,
+): Omit<Prepared, "index"> {
   const record: NewRecord = {
     executionArn: input.executionArn,
     recordKey: input.recordKey,
@@ -96,17 +260,10 @@ export async function putResult(input: PutResultInput, config: ResultLogConfig):
     result: input.result,
     ...(input.error ? { error: input.error } : {}),
   };
-  if (typeof config.tableName !== "string" || config.tableName.length < 3) {
-    throw new StepstreamError("BadRequest", "config.tableName must be the results table's name");
-  }
-  if (!Number.isFinite(config.resultTtlDays) || config.resultTtlDays <= 0) {
-    throw new StepstreamError("BadRequest", "config.resultTtlDays must be a positive number of days");
-  }
-  const expiresAt = Math.floor(now / 1000) + Math.round(config.resultTtlDays * 86400);
   // Validate once, before any request. The placeholder sequence number is the largest one, so the
   // size checked is the largest this record can ever have (the real one is never longer).
   assertStorable(input.result ?? null);
-  let item: ReturnType<typeof toItem>;
+  let item: Record<string, AttributeValue>;
   try {
     item = toItem({ ...record, seq: MAX_SEQ, timestamp: now, expiresAt }, config);
   } catch (err) {
@@ -114,46 +271,178 @@ export async function putResult(input: PutResultInput, config: ResultLogConfig):
     // The schema library's own errors (e.g. a malformed `error`) become a StepstreamError too.
     throw new StepstreamError("InvalidRecord", `invalid record: ${(err as Error).message.slice(0, 300)}`);
   }
-  const maxAttempts = config.maxAttempts ?? 100;
+  const keyPartition = keyItemPartition(input.executionArn, input.recordKey);
+  if (Buffer.byteLength(keyPartition) > MAX_PARTITION_KEY_BYTES) {
+    throw new StepstreamError(
+      "InvalidRecord",
+      `executionArn and recordKey together are too long for the key item (DynamoDB's ${MAX_PARTITION_KEY_BYTES}-byte partition key limit)`,
+    );
+  }
+  const keyItem: Record<string, AttributeValue> = {
+    [TABLE_SCHEMA.partitionKey]: { S: keyPartition },
+    [TABLE_SCHEMA.sortKey]: { N: "0" },
+    [TABLE_SCHEMA.keyItemSeqAttribute]: { N: "0" },
+    [TABLE_SCHEMA.ttlAttribute]: { N: String(expiresAt) },
+  };
+  return { recordKey: input.recordKey, type, item, keyItem, bytes: itemSize(item) + itemSize(keyItem) + 16 };
+}
 
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const head = await readHead(client, config.tableName, input.executionArn);
-    const existing = await findByKey(client, config.tableName, input.executionArn, input.recordKey);
-    if (existing !== undefined) return { offset: encodeOffset(existing), duplicate: true };
+interface Reason {
+  Code?: string;
+  Item?: Record<string, AttributeValue>;
+}
+
+/** The append loop: writes `records` (distinct keys, in order) and fills `out`. */
+async function append(
+  client: DynamoDBClient,
+  config: ResultLogConfig,
+  executionArn: string,
+  records: Prepared[],
+  out: PutResultOutput[],
+): Promise<void> {
+  const started = Date.now();
+  const deadline = started + (config.retryForMs ?? 60_000);
+  const maxAttempts = config.maxAttempts ?? Number.POSITIVE_INFINITY;
+  let pending = records;
+  let head = heads.get(executionArn) ?? (await readHead(client, config.tableName, executionArn));
+  let attempts = 0;
+  let lost = 0; // consecutive lost races
+  let busy = 0; // consecutive conflicts and throttles
+  while (pending.length) {
     if (head && isTerminalType(head.type)) {
-      throw new StepstreamError(
-        "StreamClosed",
-        `execution already ended with a ${head.type} record at offset ${encodeOffset(head.seq)}; nothing more can be written`,
-      );
+      // The log is closed, so the set of keys is final: a consistent look-up of each key decides.
+      for (const r of pending) {
+        const seq = await findKey(client, config.tableName, executionArn, r.recordKey);
+        if (seq === undefined) {
+          throw new StepstreamError(
+            "StreamClosed",
+            `execution already ended with a ${head.type} record at offset ${encodeOffset(head.seq)}; nothing more can be written`,
+          );
+        }
+        out[r.index] = { offset: encodeOffset(seq), duplicate: true };
+      }
+      return;
     }
-    const seq = head ? head.seq + 1 : 0;
-    item[TABLE_SCHEMA.sortKey] = { N: String(seq) };
-    Object.assign(item, writeTimeAttributes(Date.now()));
+    const chunk = takeChunk(pending);
+    const base = head ? head.seq + 1 : 0;
+    const stamp = writeTimeAttributes(Date.now());
+    const actions = chunk.flatMap((r, i) => {
+      r.item[TABLE_SCHEMA.sortKey] = { N: String(base + i) };
+      Object.assign(r.item, stamp);
+      r.keyItem[TABLE_SCHEMA.keyItemSeqAttribute] = { N: String(base + i) };
+      return [
+        {
+          Put: {
+            TableName: config.tableName,
+            Item: r.item,
+            ConditionExpression: "attribute_not_exists(#pk)",
+            ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+          },
+        },
+        {
+          Put: {
+            TableName: config.tableName,
+            Item: r.keyItem,
+            ConditionExpression: "attribute_not_exists(#pk)",
+            ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+          },
+        },
+      ];
+    });
+    attempts++;
+    const sent = Date.now();
     try {
-      await client.send(
-        new PutItemCommand({
-          TableName: config.tableName,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(#pk)",
-          ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
-        }),
-      );
-      return { offset: encodeOffset(seq), duplicate: false };
+      await client.send(new TransactWriteItemsCommand({ TransactItems: actions }));
+      rttEwmaMs = 0.8 * rttEwmaMs + 0.2 * Math.max(1, Date.now() - sent);
+      chunk.forEach((r, i) => {
+        out[r.index] = { offset: encodeOffset(base + i), duplicate: false };
+      });
+      const last = chunk[chunk.length - 1] as Prepared;
+      head = { seq: base + chunk.length - 1, type: last.type };
+      remember(executionArn, head);
+      pending = pending.slice(chunk.length);
+      lost = 0;
+      busy = 0;
+      continue;
     } catch (err) {
-      if (
-        !(err instanceof ConditionalCheckFailedException) &&
-        (err as Error).name !== "ConditionalCheckFailedException"
-      ) {
+      const name = (err as Error).name;
+      if (name === "TransactionCanceledException") {
+        const reasons = ((err as { CancellationReasons?: Reason[] }).CancellationReasons ?? []) as Reason[];
+        // Keys already written: those records are duplicates, whatever else happened.
+        const dup = new Set<Prepared>();
+        for (const [i, r] of chunk.entries()) {
+          const reason = reasons[2 * i + 1];
+          if (reason?.Code !== "ConditionalCheckFailed") continue;
+          const n = reason.Item?.[TABLE_SCHEMA.keyItemSeqAttribute]?.N;
+          const seq =
+            n !== undefined ? Number(n) : await findKey(client, config.tableName, executionArn, r.recordKey);
+          if (seq === undefined) continue; // cannot be: the key item exists; retry decides
+          out[r.index] = { offset: encodeOffset(seq), duplicate: true };
+          dup.add(r);
+        }
+        if (dup.size) pending = pending.filter((r) => !dup.has(r));
+        // Slots already taken: the winners are committed, so the highest becomes our head.
+        let taken = false;
+        let learned: Head | undefined;
+        for (const [i] of chunk.entries()) {
+          const reason = reasons[2 * i];
+          if (reason?.Code !== "ConditionalCheckFailed") continue;
+          taken = true;
+          const it = reason.Item;
+          const seq = Number(it?.[TABLE_SCHEMA.sortKey]?.N);
+          if (it && Number.isSafeInteger(seq))
+            learned = later(learned, { seq, type: it.Type?.S as RecordType });
+        }
+        const conflict = reasons.some((r) => r?.Code === "TransactionConflict");
+        if (taken) {
+          lost++;
+          head = later(head, learned);
+          if (lost > 1 || !learned) {
+            // Lost again: the head has moved on by more than one record while we tried. Wait (full
+            // jitter, growing with the races lost in a row, so the herd spreads out), then read the
+            // head afresh: retrying one slot further each time would never catch up with the log.
+            await sleep(backoff(lost - 1));
+            head = later(head, await readHead(client, config.tableName, executionArn));
+          }
+          head = later(head, heads.get(executionArn));
+          remember(executionArn, head);
+        } else if (conflict) {
+          // Another writer's transaction holds the slot right now: it will most likely commit.
+          busy++;
+          await sleep(backoff(busy - 1));
+          head = later(head, heads.get(executionArn));
+        } else if (!dup.size) {
+          throw err; // a cancellation we do not understand (e.g. ValidationError): not retried
+        }
+      } else if (RETRYABLE.has(name)) {
+        busy++;
+        // Throttling: exponential back-off with full jitter, 25 ms doubling up to 2 s.
+        await sleep(Math.random() * Math.min(2000, 25 * 2 ** busy));
+      } else {
         throw err;
       }
-      // Another writer took head + 1 first: back off a little (full jitter) and read again.
-      await sleep(Math.random() * Math.min(50, 2 ** attempt));
+    }
+    if (pending.length && (Date.now() >= deadline || attempts >= maxAttempts)) {
+      throw new StepstreamError(
+        "Conflict",
+        `could not append after ${attempts} attempts in ${Date.now() - started} ms (lost races, transaction conflicts or throttling on execution ${executionArn}); retry the step`,
+      );
     }
   }
-  throw new StepstreamError(
-    "Conflict",
-    `could not append after ${maxAttempts} attempts: too many concurrent writers on one execution`,
-  );
+}
+
+/** The longest prefix of `pending` that fits one transaction (50 records, 4 MB). */
+function takeChunk(pending: Prepared[]): Prepared[] {
+  let bytes = 0;
+  let n = 0;
+  for (const r of pending) {
+    if (n === MAX_RECORDS_PER_TRANSACTION || (n > 0 && bytes + r.bytes > MAX_TRANSACTION_BYTES)) break;
+    bytes += r.bytes;
+    n++;
+  }
+  return pending.slice(0, n);
 }
 
 /** DynamoDB's limit on nested attributes (maps and lists inside `Result`). */
@@ -208,11 +497,16 @@ function assertStorable(value: unknown): void {
   }
 }
 
+/**
+ * The head of the log: the highest `Seq` and its type, by an eventually consistent Query (half a read
+ * unit for a small record). A stale answer is still a committed record, so at worst the append that
+ * follows loses one race; correctness rests on the conditional write, not on this read.
+ */
 async function readHead(
   client: DynamoDBClient,
   tableName: string,
   executionArn: string,
-): Promise<{ seq: number; type: RecordType } | undefined> {
+): Promise<Head | undefined> {
   const out = await client.send(
     new QueryCommand({
       TableName: tableName,
@@ -226,7 +520,6 @@ async function readHead(
       ProjectionExpression: "#sk, #t",
       ScanIndexForward: false,
       Limit: 1,
-      ConsistentRead: true,
     }),
   );
   const item = out.Items?.[0];
@@ -234,7 +527,8 @@ async function readHead(
   return { seq: Number(item[TABLE_SCHEMA.sortKey]?.N), type: item.Type?.S as RecordType };
 }
 
-async function findByKey(
+/** The offset of the record with `recordKey`, from its key item (strongly consistent). */
+async function findKey(
   client: DynamoDBClient,
   tableName: string,
   executionArn: string,
@@ -243,19 +537,13 @@ async function findByKey(
   const out = await client.send(
     new QueryCommand({
       TableName: tableName,
-      IndexName: TABLE_SCHEMA.recordKeyIndex,
-      KeyConditionExpression: "#pk = :pk AND #rk = :rk",
-      ExpressionAttributeNames: {
-        "#pk": TABLE_SCHEMA.partitionKey,
-        "#rk": TABLE_SCHEMA.recordKeyAttribute,
-        "#sk": TABLE_SCHEMA.sortKey,
-      },
-      ExpressionAttributeValues: { ":pk": { S: executionArn }, ":rk": { S: recordKey } },
-      ProjectionExpression: "#sk",
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
+      ExpressionAttributeValues: { ":pk": { S: keyItemPartition(executionArn, recordKey) } },
       Limit: 1,
       ConsistentRead: true,
     }),
   );
-  const item = out.Items?.[0];
-  return item ? Number(item[TABLE_SCHEMA.sortKey]?.N) : undefined;
+  const n = out.Items?.[0]?.[TABLE_SCHEMA.keyItemSeqAttribute]?.N;
+  return n === undefined ? undefined : Number(n);
 }

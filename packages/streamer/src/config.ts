@@ -20,6 +20,18 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)
     .default(DEFAULT_FINAL_RESULT_FIELD),
   CORS_ALLOW_ORIGIN: z.string().max(2048).optional(),
+  /**
+   * Longest connection of a resumable read (`live=jsonl`, `live=sse`): then the streamer ends it
+   * cleanly and the client resumes from its offset. Lambda sends no event when a client goes away,
+   * so this bounds what an abandoned reader costs. Durable Streams §10.2: close SSE about every 60 s.
+   */
+  MAX_CONNECTION_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
+  /**
+   * Latest an execution can still write, counted from the start time its name carries: Express's
+   * 5 minutes plus a margin for the last write to land. Past it, with no terminal record, readers end
+   * with a `timeout` record; an execution with no record at all is then unknown (`404`).
+   */
+  MAX_EXECUTION_SECONDS: z.coerce.number().int().min(1).max(3600).default(330),
 });
 
 /** The streamer's configuration, from its environment. */
@@ -34,6 +46,8 @@ export interface StreamerConfig {
   pageSize: number;
   deadlineMarginMs: number;
   finalResultField: string;
+  maxConnectionMs: number;
+  maxExecutionMs: number;
 }
 
 /** Parses and validates the environment once (at cold start); throws a readable error. */
@@ -56,5 +70,7 @@ export function loadStreamerConfig(env: NodeJS.ProcessEnv = process.env): Stream
     pageSize: e.PAGE_SIZE,
     deadlineMarginMs: e.DEADLINE_MARGIN_MS,
     finalResultField: e.FINAL_RESULT_FIELD_NAME,
+    maxConnectionMs: e.MAX_CONNECTION_SECONDS * 1000,
+    maxExecutionMs: e.MAX_EXECUTION_SECONDS * 1000,
   };
 }

@@ -1,12 +1,18 @@
-import { isTerminalType, type ResultRecord, syntheticTimeout } from "@stepstream/results-schema";
-import type { ResultReader } from "./store.js";
+import { type ResultRecord, syntheticTimeout } from "@stepstream/results-schema";
+import { isTerminalEntry, type ResultReader, writtenAtOfEntry } from "./store.js";
 
 /** Why a follow ended. */
 export type EndReason = "terminal" | "deadline" | "timeout" | "aborted" | "caught-up";
 
 /** What `follow` yields. `afterSeq` is always the position after everything yielded so far. */
 export type FollowEvent =
-  | { kind: "records"; records: ResultRecord[]; afterSeq: number }
+  | {
+      kind: "records";
+      records: ResultRecord[];
+      afterSeq: number;
+      /** This read reached the current end of the log (nothing more is readable now). */
+      upToDate: boolean;
+    }
   | { kind: "idle"; afterSeq: number }
   | { kind: "end"; reason: EndReason; afterSeq: number };
 
@@ -22,8 +28,16 @@ export interface FollowOptions {
   maxPollIntervalMs: number;
   /** Epoch ms at which to stop cleanly (the Lambda deadline less a margin). */
   stopAt: number;
-  /** With no new record for this long, end with a synthetic `timeout` record. */
+  /**
+   * With no terminal record `idleTimeoutMs` after the last record was written, end with a synthetic
+   * `timeout` record. The last write time is `lastWrittenAt` (the log's head when the read began)
+   * or that of any later record read; when neither is known, the read's own start.
+   */
   idleTimeoutMs: number;
+  /** Write time (epoch ms) of the last record stored when the read began, if known. */
+  lastWrittenAt?: number;
+  /** Epoch ms past which the execution can no longer write (its start time + the Express limit + margin). */
+  endBy?: number;
   /** `false`: end as soon as the log is read to its current end (catch-up reads). Default `true`. */
   live?: boolean;
   /** With `live`, end after this long from the start if nothing was delivered (long-poll). */
@@ -70,7 +84,9 @@ export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
   let afterSeq = o.afterSeq;
   let interval = o.pollIntervalMs;
   const startedAt = now();
-  let lastProgress = startedAt;
+  let lastWrite = o.lastWrittenAt;
+  const deadline = () =>
+    Math.min((lastWrite ?? startedAt) + o.idleTimeoutMs, o.endBy ?? Number.POSITIVE_INFINITY);
   for (;;) {
     if (o.signal?.aborted) {
       yield { kind: "end", reason: "aborted", afterSeq };
@@ -84,22 +100,23 @@ export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
       if (entry.seq !== afterSeq + 1) break; // a gap: wait for the missing record
       afterSeq = entry.seq;
       contiguous++;
-      if (entry.record) {
-        records.push(entry.record);
-        if (isTerminalType(entry.record.Type)) {
-          terminal = true;
-          break;
-        }
+      const w = writtenAtOfEntry(entry);
+      if (w !== undefined) lastWrite = Math.max(lastWrite ?? w, w);
+      if (entry.record) records.push(entry.record);
+      // An expired terminal record is not delivered, but still ends the stream (closure is durable).
+      if (isTerminalEntry(entry)) {
+        terminal = true;
+        break;
       }
     }
-    if (records.length > 0) yield { kind: "records", records, afterSeq };
+    const upToDate = terminal || (contiguous === page.length && page.length < o.pageSize);
+    if (records.length > 0) yield { kind: "records", records, afterSeq, upToDate };
     if (terminal) {
       yield { kind: "end", reason: "terminal", afterSeq };
       return;
     }
     const t = now();
     if (contiguous > 0) {
-      lastProgress = t;
       interval = o.pollIntervalMs;
       if (contiguous === page.length && page.length >= o.pageSize) continue; // more to read right away
     }
@@ -108,15 +125,16 @@ export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
       return;
     }
     if (records.length === 0) yield { kind: "idle", afterSeq };
-    if (t - lastProgress >= o.idleTimeoutMs) {
+    if (t >= deadline()) {
       yield {
         kind: "records",
         records: [
-          syntheticTimeout(o.executionArn, afterSeq, t - lastProgress, {
+          syntheticTimeout(o.executionArn, afterSeq, t - (lastWrite ?? startedAt), {
             ...(o.finalResultField ? { finalResultField: o.finalResultField } : {}),
           }),
         ],
         afterSeq,
+        upToDate: true,
       };
       yield { kind: "end", reason: "timeout", afterSeq };
       return;
@@ -129,7 +147,7 @@ export async function* follow(o: FollowOptions): AsyncGenerator<FollowEvent> {
       yield { kind: "end", reason: "deadline", afterSeq };
       return;
     }
-    let wait = Math.min(interval, o.stopAt - t, lastProgress + o.idleTimeoutMs - t);
+    let wait = Math.min(interval, o.stopAt - t, deadline() - t);
     if (o.waitLimitMs !== undefined) wait = Math.min(wait, startedAt + o.waitLimitMs - t);
     await sleep(Math.max(1, wait), o.signal);
     if (contiguous === 0)

@@ -23,6 +23,8 @@ export interface StreamRequest {
   cursor: string | undefined;
   /** `Last-Event-ID` of an SSE reconnect. */
   lastEventId: string | undefined;
+  /** `If-None-Match` of a repeat read (§10.1: a matching `ETag` is answered `304`). */
+  ifNoneMatch: string | undefined;
 }
 
 /** The parts of a Lambda Function URL event (payload format 2.0) the streamer reads. */
@@ -91,6 +93,13 @@ export function parseStreamRequest(event: FunctionUrlEvent, stateMachineArn: str
   if (rawLive !== undefined && !LIVE_MODES.includes(rawLive as LiveMode)) {
     throw new StepstreamError("BadRequest", `live must be one of ${LIVE_MODES.join(", ")}`);
   }
+  // Durable Streams §5.7 / §5.8: `offset` MUST be given with live=long-poll and live=sse.
+  if ((rawLive === "long-poll" || rawLive === "sse") && rawOffset === undefined) {
+    throw new StepstreamError(
+      "BadRequest",
+      `offset is required with live=${rawLive} (-1 for the beginning, now for the tail, or the last Stream-Next-Offset)`,
+    );
+  }
   const headers = event.headers ?? {};
   const lastEventId = headers["last-event-id"];
   if (lastEventId !== undefined) {
@@ -99,7 +108,7 @@ export function parseStreamRequest(event: FunctionUrlEvent, stateMachineArn: str
     } catch {
       throw new StepstreamError(
         "InvalidOffset",
-        "Last-Event-ID must be an offset this stream sent (16 digits, -1 or now)",
+        "Last-Event-ID must be an offset this stream sent (16 digits, -000000000000001, -1 or now)",
       );
     }
   }
@@ -115,5 +124,6 @@ export function parseStreamRequest(event: FunctionUrlEvent, stateMachineArn: str
     live: rawLive as LiveMode | undefined,
     cursor,
     lastEventId,
+    ifNoneMatch: headers["if-none-match"],
   };
 }

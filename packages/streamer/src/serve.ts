@@ -62,7 +62,13 @@ export async function serve(
     const message = known ? known.message : "internal error; see the streamer's log";
     if (!opened) {
       const status = known ? httpStatusOf(known.code) : 500;
-      tracked.open(status, { "content-type": "application/json", "cache-control": "no-store" });
+      // Durable Streams §12.7: nosniff on every response, errors included.
+      tracked.open(status, {
+        "content-type": "application/json",
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+        "cross-origin-resource-policy": "cross-origin",
+      });
       await tracked.write(JSON.stringify(errorBody(code, message)));
     }
     await tracked.end();

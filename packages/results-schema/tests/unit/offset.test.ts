@@ -55,12 +55,29 @@ describe("offsets", () => {
     expect(parseReadPosition("-1")).toEqual({ kind: "after", seq: -1 });
     expect(parseReadPosition("now")).toEqual({ kind: "now" });
     expect(parseReadPosition("0000000000000007")).toEqual({ kind: "after", seq: 7 });
-    expect(offsetAfter(-1)).toBe("-1");
+    expect(offsetAfter(-1)).toBe("-000000000000001"); // never the sentinel -1 (Durable Streams §8)
+    expect(parseReadPosition("-000000000000001")).toEqual({ kind: "after", seq: -1 });
     expect(offsetAfter(3)).toBe("0000000000000003");
   });
 
   it("refuses to encode negative or fractional sequence numbers", () => {
     expect(() => encodeOffset(-1)).toThrow(StepstreamError);
     expect(() => encodeOffset(1.5)).toThrow(StepstreamError);
+  });
+});
+
+import { executionNameFor, startTimeOfExecution } from "../../src/index.js";
+
+describe("execution names carrying their start time", () => {
+  it("round-trips the start time through a name and an ARN, within Step Functions' 80 characters", () => {
+    const name = executionNameFor(1764625395123, "6f1c2a9e-0b7d-4d1e-9c3f-2a1b0c9d8e7f".repeat(3));
+    expect(name.length).toBeLessThanOrEqual(80);
+    expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(startTimeOfExecution(name)).toBe(1764625395123);
+    expect(startTimeOfExecution(`arn:aws:states:us-east-1:123456789012:express:sm:${name}:0f8e`)).toBe(
+      1764625395123,
+    );
+    expect(startTimeOfExecution("my-own-name")).toBeUndefined();
+    expect(executionNameFor(1764625395123, "a b/c")).toBe("ss-1764625395123-abc");
   });
 });

@@ -1,13 +1,14 @@
 import {
-  ConditionalCheckFailedException,
   DynamoDBClient,
-  PutItemCommand,
+  ProvisionedThroughputExceededException,
   QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
 import { MAX_ITEM_BYTES, StepstreamError } from "@stepstream/results-schema";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { putResult } from "../../src/put-result.js";
+import { forgetRememberedHeads, putResult, putResults } from "../../src/put-result.js";
 
 // putResult validates everything before it sends a single request: a record that is not JSON, not
 // storable by DynamoDB or over its 400 KB item limit is refused with a clear error and the table is
@@ -21,8 +22,9 @@ const config = { tableName: "results", resultTtlDays: 7, client };
 beforeEach(() => {
   ddb.reset();
   // Empty log: no head, no record with the key.
+  forgetRememberedHeads();
   ddb.on(QueryCommand).resolves({ Items: [] });
-  ddb.on(PutItemCommand).resolves({});
+  ddb.on(TransactWriteItemsCommand).resolves({});
 });
 
 async function refusal(p: Promise<unknown>): Promise<StepstreamError> {
@@ -147,8 +149,14 @@ describe("putResult refuses what cannot be a record, before anything is written"
   });
 });
 
+type Tx = { TransactItems?: { Put?: { Item?: Record<string, { N?: string; S?: string }> } }[] };
+const slotsOf = (input: Tx) =>
+  (input.TransactItems ?? []).filter((_, i) => i % 2 === 0).map((a) => a.Put?.Item?.Seq?.N);
+const cancelled = (reasons: object[]) =>
+  new TransactionCanceledException({ message: "cancelled", $metadata: {}, CancellationReasons: reasons });
+
 describe("putResult writes what is valid, exactly once", () => {
-  it("appends the first record at offset 0 with a conditional put", async () => {
+  it("appends the first record at offset 0: one head read and one transaction of the record and its key item", async () => {
     // Act
     const out = await putResult(
       { executionArn: ARN, recordKey: "result-0", result: { n: 1, s: "é", l: [true, null] } },
@@ -156,14 +164,30 @@ describe("putResult writes what is valid, exactly once", () => {
     );
     // Assess
     expect(out).toEqual({ offset: "0000000000000000", duplicate: false });
-    const puts = ddb.commandCalls(PutItemCommand);
-    expect(puts).toHaveLength(1);
-    const put = puts[0]?.args[0].input;
-    expect(put?.ConditionExpression).toBe("attribute_not_exists(#pk)");
-    expect(put?.Item?.Seq).toEqual({ N: "0" });
-    expect(put?.Item?.Result).toEqual({
+    const txs = ddb.commandCalls(TransactWriteItemsCommand);
+    expect(txs).toHaveLength(1);
+    const [record, key] = txs[0]?.args[0].input.TransactItems ?? [];
+    expect(record?.Put?.ConditionExpression).toBe("attribute_not_exists(#pk)");
+    expect(record?.Put?.Item?.Seq).toEqual({ N: "0" });
+    expect(record?.Put?.Item?.Result).toEqual({
       M: { n: { N: "1" }, s: { S: "é" }, l: { L: [{ BOOL: true }, { NULL: true }] } },
     });
+    expect(key?.Put?.ConditionExpression).toBe("attribute_not_exists(#pk)");
+    expect(key?.Put?.Item?.ExecutionArn).toEqual({ S: `key#${ARN}#result-0` });
+    expect(key?.Put?.Item?.RecordSeq).toEqual({ N: "0" });
+    // The head read is eventually consistent: correctness rests on the conditions, not on it.
+    const queries = ddb.commandCalls(QueryCommand);
+    expect(queries).toHaveLength(1);
+    expect(queries[0]?.args[0].input.ConsistentRead).toBeUndefined();
+  });
+
+  it("remembers the head it wrote: the next append is one request, no read", async () => {
+    await putResult({ executionArn: ARN, recordKey: "a", result: 1 }, config);
+    ddb.resetHistory();
+    const out = await putResult({ executionArn: ARN, recordKey: "b", result: 2 }, config);
+    expect(out).toEqual({ offset: "0000000000000001", duplicate: false });
+    expect(ddb.calls()).toHaveLength(1);
+    expect(slotsOf(ddb.commandCalls(TransactWriteItemsCommand)[0]?.args[0].input as Tx)).toEqual(["1"]);
   });
 
   it("accepts numbers at the edges of DynamoDB's range and 32 levels of nesting", async () => {
@@ -184,31 +208,56 @@ describe("putResult writes what is valid, exactly once", () => {
     ).resolves.toMatchObject({ duplicate: false });
   });
 
-  it("returns the existing record for a key written before (a retried step), without writing", async () => {
-    ddb.on(QueryCommand, { IndexName: "ByRecordKey" }).resolves({ Items: [{ Seq: { N: "3" } }] });
+  it("returns the existing record when its key item exists (a retried step), from the same write", async () => {
     ddb
-      .on(QueryCommand, { ScanIndexForward: false })
-      .resolves({ Items: [{ Seq: { N: "4" }, Type: { S: "result" } }] });
+      .on(TransactWriteItemsCommand)
+      .rejects(
+        cancelled([
+          { Code: "None" },
+          { Code: "ConditionalCheckFailed", Item: { RecordSeq: { N: "3" }, Seq: { N: "0" } } },
+        ]),
+      );
     const out = await putResult({ executionArn: ARN, recordKey: "result-3", result: "again" }, config);
     expect(out).toEqual({ offset: "0000000000000003", duplicate: true });
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(1);
   });
 
-  it("reads again and takes the next sequence number when another writer won the race", async () => {
-    ddb
-      .on(QueryCommand, { ScanIndexForward: false })
-      .resolvesOnce({ Items: [] })
-      .resolves({ Items: [{ Seq: { N: "0" }, Type: { S: "result" } }] });
+  it("takes the next slot when another writer won the race, learning the head from the failed condition", async () => {
     const attempted: (string | undefined)[] = [];
-    ddb.on(PutItemCommand).callsFake((input: { Item?: Record<string, { N?: string }> }) => {
-      attempted.push(input.Item?.Seq?.N);
-      if (attempted.length === 1)
-        throw new ConditionalCheckFailedException({ message: "taken", $metadata: {} });
+    ddb.on(TransactWriteItemsCommand).callsFake((input: Tx) => {
+      attempted.push(...slotsOf(input));
+      if (attempted.length === 1) {
+        throw cancelled([
+          { Code: "ConditionalCheckFailed", Item: { Seq: { N: "0" }, Type: { S: "result" } } },
+          { Code: "None" },
+        ]);
+      }
       return {};
     });
     const out = await putResult({ executionArn: ARN, recordKey: "result-1", result: 1 }, config);
     expect(out).toEqual({ offset: "0000000000000001", duplicate: false });
     expect(attempted).toEqual(["0", "1"]);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1); // the first head read only
+  });
+
+  it("retries throttling and transaction conflicts with back-off, bounded by time", async () => {
+    let n = 0;
+    ddb.on(TransactWriteItemsCommand).callsFake(() => {
+      n++;
+      if (n === 1) throw new ProvisionedThroughputExceededException({ message: "slow down", $metadata: {} });
+      if (n === 2) throw cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]);
+      if (n === 3) throw Object.assign(new Error("throttled"), { name: "ThrottlingException" });
+      return {};
+    });
+    const out = await putResult({ executionArn: ARN, recordKey: "r", result: 1 }, config);
+    expect(out).toEqual({ offset: "0000000000000000", duplicate: false });
+    expect(n).toBe(4);
+    // And gives up with Conflict when the time is up.
+    ddb.on(TransactWriteItemsCommand).rejects(cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]));
+    const err = await refusal(
+      putResult({ executionArn: ARN, recordKey: "s", result: 1 }, { ...config, retryForMs: 50 }),
+    );
+    expect(err.code).toBe("Conflict");
   });
 
   it("refuses to append after a terminal record (StreamClosed), without writing", async () => {
@@ -217,6 +266,63 @@ describe("putResult writes what is valid, exactly once", () => {
       .resolves({ Items: [{ Seq: { N: "4" }, Type: { S: "final" } }] });
     const err = await refusal(putResult({ executionArn: ARN, recordKey: "late", result: 1 }, config));
     expect(err.code).toBe("StreamClosed");
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(0);
+  });
+
+  it("returns a retried terminal record as a duplicate after the stream closed", async () => {
+    ddb
+      .on(QueryCommand, { ScanIndexForward: false })
+      .resolves({ Items: [{ Seq: { N: "4" }, Type: { S: "final" } }] });
+    ddb.on(QueryCommand, { ConsistentRead: true }).resolves({ Items: [{ RecordSeq: { N: "4" } }] });
+    const out = await putResult({ executionArn: ARN, recordKey: "$final", type: "final" }, config);
+    expect(out).toEqual({ offset: "0000000000000004", duplicate: true });
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(0);
+  });
+});
+
+describe("putResults appends one producer's records in order", () => {
+  const many = (n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) => ({ executionArn: ARN, recordKey: `t-${from + i}`, result: i }));
+
+  it("writes up to 50 records (100 actions with their key items) per transaction, in order", async () => {
+    const out = await putResults(many(120), config);
+    expect(out.map((o) => Number(o.offset))).toEqual([...Array(120).keys()]);
+    const txs = ddb.commandCalls(TransactWriteItemsCommand).map((c) => c.args[0].input as Tx);
+    expect(txs.map((t) => t.TransactItems?.length)).toEqual([100, 100, 40]);
+    expect(txs.flatMap(slotsOf)).toEqual([...Array(120).keys()].map(String));
+  });
+
+  it("returns keys written before as duplicates and appends the rest; a key given twice is written once", async () => {
+    let first = true;
+    ddb.on(TransactWriteItemsCommand).callsFake((input: Tx) => {
+      if (first) {
+        first = false;
+        // t-1 exists already at offset 7.
+        const reasons = (input.TransactItems ?? []).map(() => ({ Code: "None" }) as object);
+        reasons[3] = { Code: "ConditionalCheckFailed", Item: { RecordSeq: { N: "7" } } };
+        throw cancelled(reasons);
+      }
+      return {};
+    });
+    const out = await putResults([...many(3), { executionArn: ARN, recordKey: "t-2", result: 2 }], config);
+    expect(out).toEqual([
+      { offset: "0000000000000000", duplicate: false },
+      { offset: "0000000000000007", duplicate: true },
+      { offset: "0000000000000001", duplicate: false },
+      { offset: "0000000000000001", duplicate: true },
+    ]);
+  });
+
+  it("refuses mixed executions and a terminal record before the last, before writing", async () => {
+    const other = ARN.replace("run-1", "run-2");
+    expect(
+      (await refusal(putResults([...many(1), { executionArn: other, recordKey: "x" }], config))).code,
+    ).toBe("BadRequest");
+    expect(
+      (await refusal(putResults([{ executionArn: ARN, recordKey: "f", type: "final" }, ...many(1)], config)))
+        .code,
+    ).toBe("BadRequest");
+    expect((await refusal(putResults([], config))).code).toBe("BadRequest");
+    expect(ddb.calls()).toHaveLength(0);
   });
 });

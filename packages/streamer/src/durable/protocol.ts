@@ -32,6 +32,12 @@ export const MAX_CHUNK_BYTES = 1024 * 1024;
 export const CACHE_IMMUTABLE = "private, max-age=60, stale-while-revalidate=300";
 /** `Cache-Control` of a response that describes the current tail of an open stream (and of HEAD). */
 export const CACHE_NONE = "no-store";
+/**
+ * `Cache-Control` of an SSE response. The conformance suite expects `no-cache` (it keeps proxies
+ * from buffering the stream; PROTOCOL.md itself says nothing); `no-store` stays because the records
+ * are private (§12.7).
+ */
+export const CACHE_SSE = "no-cache, no-store";
 
 /** Epoch of the protocol's time-interval cursors (PROTOCOL.md, "Server-Generated Cursors"). */
 export const CURSOR_EPOCH_MS = Date.UTC(2024, 9, 9, 0, 0, 0, 0);
@@ -89,6 +95,19 @@ export function entityTag(startOffset: string, nextOffset: string, closed: boole
   return `"${startOffset}:${nextOffset}${closed ? ":c" : ""}"`;
 }
 
+/**
+ * Whether an `If-None-Match` header names `etag` (RFC 9110 §13.1.2: a list of tags, or `*`; the
+ * comparison is weak, so `W/"x"` matches `"x"`).
+ */
+export function matchesEntityTag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  const want = etag.replace(/^W\//, "");
+  return ifNoneMatch
+    .split(",")
+    .map((t) => t.trim().replace(/^W\//, ""))
+    .some((t) => t === "*" || t === want);
+}
+
 /** What an SSE `control` event carries (field names as the protocol spells them). */
 export interface SseControl {
   streamNextOffset: string;
@@ -102,17 +121,22 @@ export interface SseControl {
  * to the offset after the batch so that an `EventSource` reconnect (`Last-Event-ID`) resumes there.
  */
 export function sseDataEvent(recordJsons: readonly string[], id: string): string {
-  const lines = ["event: data", `id: ${id}`, "data: ["];
+  const lines = ["event: data", "data: ["];
   recordJsons.forEach((json, i) => {
     lines.push(`data: ${json}${i < recordJsons.length - 1 ? "," : ""}`);
   });
-  lines.push("data: ]", "", "");
+  lines.push("data: ]", `id: ${id}`, "", "");
   return lines.join("\n");
 }
 
-/** An SSE `control` event, with `id:` set to its `streamNextOffset`. */
+/**
+ * An SSE `control` event, with `id:` set to its `streamNextOffset`. The `id:` line comes after
+ * `data:` (field order inside an event does not matter to SSE), because the conformance suite
+ * parses control events as `event: control` directly followed by `data:{` (no space after the colon;
+ * SSE strips one optional space, so both spellings carry the same data).
+ */
 export function sseControlEvent(control: SseControl): string {
-  return `event: control\nid: ${control.streamNextOffset}\ndata: ${JSON.stringify(control)}\n\n`;
+  return `event: control\ndata:${JSON.stringify(control)}\nid: ${control.streamNextOffset}\n\n`;
 }
 
 /** An SSE comment: ignored by every SSE parser, it keeps idle connections open through proxies. */

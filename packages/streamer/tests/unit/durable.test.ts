@@ -19,6 +19,8 @@ const STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:st
 const ARN =
   "arn:aws:states:us-east-1:123456789012:express:stepstream:run-1:0f8e2c1a-7d3b-4e5f-9a6b-1c2d3e4f5a6b";
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+/** An execution the start API started at T0 (its name carries the start time). */
+const STARTED = `arn:aws:states:us-east-1:123456789012:express:stepstream:ss-${T0}-req-1:0f8e2c1a-7d3b-4e5f-9a6b-1c2d3e4f5a6b`;
 
 // ---------------------------------------------------------------- doubles
 
@@ -146,7 +148,7 @@ function parseSse(body: string): SseEvent[] {
       if (line.startsWith(":")) ev.comment = line.slice(1).trim();
       else if (line.startsWith("event: ")) ev.event = line.slice(7);
       else if (line.startsWith("id: ")) ev.id = line.slice(4);
-      else if (line.startsWith("data: ")) data.push(line.slice(6));
+      else if (line.startsWith("data:")) data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
     }
     if (data.length > 0) ev.data = data.join("\n");
     events.push(ev);
@@ -168,6 +170,8 @@ function config(over: Partial<StreamerConfig> = {}): StreamerConfig {
     pageSize: 200,
     deadlineMarginMs: 2000,
     finalResultField: "FinalResult",
+    maxConnectionMs: 14 * 60_000,
+    maxExecutionMs: 330_000,
     ...over,
   };
 }
@@ -178,15 +182,18 @@ function request(over: {
   live?: LiveMode;
   cursor?: string;
   lastEventId?: string;
+  ifNoneMatch?: string;
+  arn?: string;
 }): StreamRequest {
   return {
     method: over.method ?? "GET",
-    executionArn: ARN,
+    executionArn: over.arn ?? ARN,
     position: over.offset === undefined ? undefined : parseReadPosition(over.offset),
     rawOffset: over.offset,
     live: over.live,
     cursor: over.cursor,
     lastEventId: over.lastEventId,
+    ifNoneMatch: over.ifNoneMatch,
   };
 }
 
@@ -240,7 +247,7 @@ describe("catch-up reads (no live)", () => {
     expect(sink.headers["stream-up-to-date"]).toBe("true");
     expect(sink.headers["stream-closed"]).toBe("true");
     expect(sink.headers["stream-cursor"]).toBeUndefined();
-    expect(sink.headers.etag).toBe('"-1:0000000000000004:c"');
+    expect(sink.headers.etag).toBe('"-000000000000001:0000000000000004:c"');
     expect(sink.headers["cache-control"]).toBe("private, max-age=60, stale-while-revalidate=300");
     expect(sink.headers["x-content-type-options"]).toBe("nosniff");
     expect(outcome).toEqual({ delivered: 5, reason: "closed" });
@@ -260,7 +267,7 @@ describe("catch-up reads (no live)", () => {
     expect(sink.headers["stream-up-to-date"]).toBe("true");
     expect(sink.headers["stream-closed"]).toBeUndefined();
     expect(sink.headers["stream-cursor"]).toBe(currentCursor(T0));
-    expect(sink.headers.etag).toBe('"-1:0000000000000002"');
+    expect(sink.headers.etag).toBe('"-000000000000001:0000000000000002"');
     expect(sink.headers["cache-control"]).toBe("no-store");
   });
 
@@ -620,10 +627,10 @@ describe("live=long-poll", () => {
   it("waits (no 404) on an execution with no records yet, then returns its first record", async () => {
     // Prepare
     const w = world();
-    w.reader.append("result", { at: T0 + 5_000 });
+    w.reader.append("result", { at: T0 + 5_000, arn: STARTED });
 
     // Act
-    const { sink } = await w.run(request({ offset: "-1", live: "long-poll" }));
+    const { sink } = await w.run(request({ offset: "-1", live: "long-poll", arn: STARTED }));
 
     // Assess
     expect(sink.status).toBe(200);
@@ -635,11 +642,12 @@ describe("live=long-poll", () => {
     const w = world({ longPollMs: 10_000 });
 
     // Act
-    const { sink } = await w.run(request({ offset: "-1", live: "long-poll" }));
+    const { sink } = await w.run(request({ offset: "-1", live: "long-poll", arn: STARTED }));
 
     // Assess
     expect(sink.status).toBe(204);
     expect(sink.headers["stream-up-to-date"]).toBe("true");
+    expect(sink.headers["stream-next-offset"]).toBe("-000000000000001");
   });
 
   it("offset=now waits for records written after the request only", async () => {
@@ -719,19 +727,11 @@ describe("live=sse", () => {
     // Assess
     expect(sink.status).toBe(200);
     expect(sink.headers["content-type"]).toBe("text/event-stream");
-    expect(sink.headers["cache-control"]).toBe("no-store");
+    expect(sink.headers["cache-control"]).toBe("no-cache, no-store");
     expect(sink.ended).toBe(true);
     const events = parseSse(sink.body);
-    expect(events.map((e) => e.event)).toEqual([
-      "data",
-      "control",
-      "control", // up to date after the first batch
-      "data",
-      "control",
-      "control", // up to date again
-      "data",
-      "control", // closed
-    ]);
+    // §5.8: the control event paired with the data event that reaches the tail says upToDate.
+    expect(events.map((e) => e.event)).toEqual(["data", "control", "data", "control", "data", "control"]);
     const data = events
       .filter((e) => e.event === "data")
       .map((e) => JSON.parse(e.data ?? "") as ResultRecord[]);
@@ -739,17 +739,18 @@ describe("live=sse", () => {
     expect(controlOf(events[1] as SseEvent)).toEqual({
       streamNextOffset: encodeOffset(1),
       streamCursor: currentCursor(T0),
-    });
-    expect(controlOf(events[2] as SseEvent)).toMatchObject({
-      streamNextOffset: encodeOffset(1),
       upToDate: true,
     });
-    expect(controlOf(events[7] as SseEvent)).toEqual({
+    expect(controlOf(events[3] as SseEvent)).toMatchObject({
+      streamNextOffset: encodeOffset(2),
+      upToDate: true,
+    });
+    expect(controlOf(events[5] as SseEvent)).toEqual({
       streamNextOffset: encodeOffset(3),
       streamClosed: true,
       upToDate: true,
     });
-    expect(events.map((e) => e.id)).toEqual([1, 1, 1, 2, 2, 2, 3, 3].map(encodeOffset));
+    expect(events.map((e) => e.id)).toEqual([1, 1, 2, 2, 3, 3].map(encodeOffset));
     expect(outcome).toEqual({ delivered: 4, reason: "terminal" });
   });
 
@@ -763,14 +764,20 @@ describe("live=sse", () => {
 
     // Assess
     const lines = sink.body.split("\n");
-    expect(lines.slice(0, 5)).toEqual([
+    expect(lines.slice(0, 6)).toEqual([
       "event: data",
-      `id: ${encodeOffset(1)}`,
       "data: [",
       expect.stringMatching(/^data: \{"ExecutionArn".*\},$/),
       expect.stringMatching(/^data: \{.*"Type":"final".*\}$/),
+      "data: ]",
+      `id: ${encodeOffset(1)}`,
     ]);
-    expect(lines[5]).toBe("data: ]");
+    // The control event is `event: control` then `data:` (the conformance suite's parser), `id:` last.
+    expect(lines.slice(7, 10)).toEqual([
+      "event: control",
+      expect.stringMatching(/^data:\{/),
+      `id: ${encodeOffset(1)}`,
+    ]);
   });
 
   it("resumes from Last-Event-ID rather than the offset parameter", async () => {
@@ -875,15 +882,18 @@ describe("live=sse", () => {
   it("waits (no 404) on an execution with no records, sending up to date at offset -1", async () => {
     // Prepare
     const w = world();
-    w.reader.append("result", { at: T0 + 1_000 });
-    w.reader.append("final", { at: T0 + 2_000 });
+    w.reader.append("result", { at: T0 + 1_000, arn: STARTED });
+    w.reader.append("final", { at: T0 + 2_000, arn: STARTED });
 
     // Act
-    const { sink } = await w.run(request({ offset: "-1", live: "sse" }));
+    const { sink } = await w.run(request({ offset: "-1", live: "sse", arn: STARTED }));
 
     // Assess
     const events = parseSse(sink.body);
-    expect(controlOf(events[0] as SseEvent)).toMatchObject({ streamNextOffset: "-1", upToDate: true });
+    expect(controlOf(events[0] as SseEvent)).toMatchObject({
+      streamNextOffset: "-000000000000001",
+      upToDate: true,
+    });
     expect(events.filter((e) => e.event === "data")).toHaveLength(2);
   });
 
@@ -892,13 +902,16 @@ describe("live=sse", () => {
     const w = world({ streamTimeoutMs: 5_000 });
 
     // Act
-    const { sink, outcome } = await w.run(request({ offset: "-1", live: "sse" }));
+    const { sink, outcome } = await w.run(request({ offset: "-1", live: "sse", arn: STARTED }));
 
     // Assess
     const events = parseSse(sink.body);
     const data = events.filter((e) => e.event === "data");
     expect(data).toHaveLength(1);
-    expect(JSON.parse(data[0]?.data ?? "")).toMatchObject([{ Type: "timeout", Synthetic: true }]);
+    // Its offset is the start position: a resume from it skips nothing.
+    expect(JSON.parse(data[0]?.data ?? "")).toMatchObject([
+      { Type: "timeout", Synthetic: true, Offset: "-000000000000001" },
+    ]);
     expect(controlOf(events.at(-1) as SseEvent)).toMatchObject({ streamClosed: true });
     expect(w.clock.t - T0).toBe(5_000);
     expect(outcome.reason).toBe("timeout");

@@ -13,7 +13,7 @@ export function record(seq: number, type: RecordType = "result", arn = ARN): Res
     Type: type,
     RecordKey: `result-${seq}`,
     Result: `This is simulated result ${seq}`,
-    ...writeTime(1_700_000_000_000 + seq),
+    ...writeTime(Date.now()),
     ...(type === "result" ? {} : { FinalResult: true }),
   };
 }

@@ -16,6 +16,8 @@ const cfg: StreamerConfig = {
   pageSize: 100,
   deadlineMarginMs: 100,
   finalResultField: "FinalResult",
+  maxConnectionMs: 60_000,
+  maxExecutionMs: 330_000,
 };
 const event = (query: string, method = "GET") => ({
   rawPath: "/",
@@ -118,6 +120,7 @@ describe("serve: default JSON Lines (the sample's stream)", () => {
     reader.readAfter = async () => {
       throw new Error("connect ECONNREFUSED 10.0.0.1:443 secret-detail");
     };
+    reader.headSeq = reader.readAfter as never;
     const sink = new RecordingSink();
     const out = await serve(
       event(q({ executionArn: ARN, offset: "-1" })),
