@@ -11,6 +11,7 @@ import { ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.
 import { type FrontEnd, startFrontEnd } from "./front-end.js";
 import { functionUrlHandler } from "./function-url.js";
 import { lambdaContext, loadBundle } from "./lambda-runtime.js";
+import { claimOutputsFile, releaseOutputsFile, writeOutputsFile } from "./outputs-file.js";
 import { type ExecutionRecord, startSfn } from "./sfn.js";
 
 /** The repository root (apps/local/dist/… or apps/local/src/… → ../../..). */
@@ -143,6 +144,10 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     throw new Error(`STEPSTREAM_STEP_WAIT_MS must be 0..60000, got ${process.env.STEPSTREAM_STEP_WAIT_MS}`);
   }
   const s = options.streamer ?? {};
+  const outputsFile =
+    options.outputsFile === undefined ? join(REPO_ROOT, ".local/outputs.json") : options.outputsFile;
+  // Before any port is bound: a second stack must not take over a running one's outputs file.
+  if (outputsFile) claimOutputsFile(outputsFile);
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
@@ -328,11 +333,9 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
         ? { local_credentials: out(DEVELOPMENT_CREDENTIALS, true) }
         : {}),
     };
-    const outputsFile =
-      options.outputsFile === undefined ? join(REPO_ROOT, ".local/outputs.json") : options.outputsFile;
     if (outputsFile) {
-      mkdirSync(dirname(outputsFile), { recursive: true });
-      writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
+      writeOutputsFile(outputsFile, outputs);
+      closers.push(async () => releaseOutputsFile(outputsFile));
       writeFileSync(join(dirname(outputsFile), "workflow.asl.json"), definition);
     }
 
