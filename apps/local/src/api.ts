@@ -51,6 +51,11 @@ export interface StartApiOptions {
   /** The Function URL (ends with `/`). */
   streamUrl: string;
   defaultStepWaitSeconds: number;
+  /**
+   * Check the body against the simulated workflow's plan (its parameters and bounds). Default true;
+   * false when the stack runs your own workflow, whose input is yours.
+   */
+  simulatedWorkflow?: boolean;
 }
 
 /**
@@ -104,11 +109,12 @@ export function startApiHandler(o: StartApiOptions) {
       );
     }
     try {
-      planWorkflow(
-        input,
-        "arn:aws:states:us-east-1:000000000000:express:validation:check:0",
-        o.defaultStepWaitSeconds,
-      );
+      if (o.simulatedWorkflow !== false)
+        planWorkflow(
+          input,
+          "arn:aws:states:us-east-1:000000000000:express:validation:check:0",
+          o.defaultStepWaitSeconds,
+        );
     } catch (err) {
       if (err instanceof StepstreamError) return sendError(res, err.code, err.message);
       throw err;

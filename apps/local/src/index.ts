@@ -1,4 +1,10 @@
-export { renderWorkflowDefinition, WORKFLOW_TEMPLATE_PATH, type WorkflowTemplateVars } from "./asl.js";
+export {
+  renderTemplate,
+  renderWorkflowDefinition,
+  WORKFLOW_TEMPLATE_PATH,
+  type WorkflowTemplateVars,
+} from "./asl.js";
+export { DEFAULT_REQUEST_MODEL_PATH, IN_REPOSITORY } from "./assets.js";
 export {
   DEVELOPMENT_CREDENTIALS,
   type LocalCredentials,
@@ -15,4 +21,6 @@ export {
   type StackOptions,
   type StreamerSettings,
   startStack,
+  userConfigPath,
 } from "./stack.js";
+export { functionNameOf, UserWorkflowError, type UserWorkflowOptions } from "./user-workflow.js";
