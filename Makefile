@@ -21,8 +21,10 @@ node_modules/.modules.yaml: package.json pnpm-lock.yaml pnpm-workspace.yaml $(wi
 
 install: node_modules/.modules.yaml ## install dependencies (pnpm via npm if missing)
 
+# --output-logs=errors-only: a cached build (make local, demo, bench) prints a short summary before
+# their banner, not ~200 lines of every package's replayed build log.
 build: install ## build every package and the Lambda zips Terraform deploys; links .local/bin/stepstream
-	pnpm exec turbo run build
+	pnpm exec turbo run build --output-logs=errors-only
 	@mkdir -p .local/bin && ln -sfn ../../apps/cli/dist/main.js .local/bin/stepstream
 
 preflight: ## check (or install) what make test needs besides Node: chromium, terraform

@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/main.ts"],
+  // dist/main.js is a guard (src/entry.ts) that loads the program, dist/cli.js (src/main.ts).
+  entry: { main: "src/entry.ts", cli: "src/main.ts" },
   format: ["esm"],
   clean: true,
   target: "node20",

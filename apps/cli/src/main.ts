@@ -101,7 +101,9 @@ function checkArn(arn: string): string {
   try {
     parseExecutionArn(arn);
   } catch (err) {
-    throw new UsageError(`${JSON.stringify(arn)} is not an execution ARN (${(err as Error).message})`);
+    // The parser's message names the value "executionArn"; say it once, about the argument given.
+    const why = (err as Error).message.replace(/^executionArn\s+/, "");
+    throw new UsageError(`${JSON.stringify(arn.length > 80 ? `${arn.slice(0, 77)}…` : arn)} ${why}`);
   }
   return arn;
 }

@@ -157,7 +157,10 @@ describe("stepstream run", () => {
     [["run", "--unknown-flag"], /unknown option/],
     [["frobnicate"], /unknown command/],
     [["stream"], /missing required argument/],
-    [["stream", "not-an-arn"], /is not an execution ARN/],
+    [
+      ["stream", "not-an-arn"],
+      /^error: "not-an-arn" is not a Step Functions execution ARN \(arn:aws:states:[^()]*\)\n$/,
+    ],
     [["stream", "arn:aws:states:us-east-1:000000000000:express:m:e:x", "--from", "abc"], /--from abc/],
     [[], /Usage: stepstream/],
   ])("exits 2 on a usage error: %j", async (args, message) => {
@@ -494,5 +497,31 @@ describe("endpoint discovery", () => {
     expect(ran.stdout).toMatch(/API endpoint\s+http:\/\/127\.0\.0\.1:\d+\//);
     expect(ran.stdout).toMatch(/credentials\s+AKIA…\w{4} \(signed with SigV4\)/);
     expect(ran.stdout).toContain("looked at");
+  });
+});
+
+describe("an endpoint where nothing listens", () => {
+  it("fails at once with a message naming the endpoint: no 31 s of retries, no MaxListenersExceededWarning", async () => {
+    // Prepare: a port that was just free (a stopped local stack).
+    const { createServer } = await import("node:net");
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const url = `http://127.0.0.1:${port}/`;
+    const arn = "arn:aws:states:us-east-1:000000000000:express:m:e:x";
+    // Act
+    const t0 = Date.now();
+    const streamed = await cli(["stream", arn, "--stream-url", url, "--api-endpoint", url]);
+    const ran = await cli(["run", "--stream-url", url, "--api-endpoint", url]);
+    // Assess
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(streamed.code).toBe(1);
+    expect(streamed.stderr).toContain(
+      `could not reach the stream URL http://127.0.0.1:${port}: connection refused (nothing listens there)`,
+    );
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain(`could not reach http://127.0.0.1:${port}: connection refused`);
+    for (const r of [streamed, ran]) expect(r.stderr).not.toMatch(/MaxListenersExceededWarning|Warning:/);
   });
 });

@@ -15,6 +15,7 @@ import { type FrontEnd, startFrontEnd } from "./front-end.js";
 import { functionUrlHandler, type InvocationStats } from "./function-url.js";
 import { sendError } from "./http.js";
 import { lambdaContext, loadBundle } from "./lambda-runtime.js";
+import { claimOutputsFile, releaseOutputsFile, writeOutputsFile } from "./outputs-file.js";
 import { type ExecutionRecord, startSfn } from "./sfn.js";
 import { functionNameOf, loadUserWorkflow, type UserWorkflowOptions } from "./user-workflow.js";
 
@@ -174,6 +175,10 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     throw new Error(`STEPSTREAM_STEP_WAIT_MS must be 0..60000, got ${process.env.STEPSTREAM_STEP_WAIT_MS}`);
   }
   const s = options.streamer ?? {};
+  const outputsFile =
+    options.outputsFile === undefined ? join(stateDir(), "outputs.json") : options.outputsFile;
+  // Before any port is bound: a second stack must not take over a running one's outputs file.
+  if (outputsFile) claimOutputsFile(outputsFile);
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
@@ -414,11 +419,9 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
         ? { local_credentials: out(DEVELOPMENT_CREDENTIALS, true) }
         : {}),
     };
-    const outputsFile =
-      options.outputsFile === undefined ? join(stateDir(), "outputs.json") : options.outputsFile;
     if (outputsFile) {
-      mkdirSync(dirname(outputsFile), { recursive: true });
-      writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
+      writeOutputsFile(outputsFile, outputs);
+      closers.push(async () => releaseOutputsFile(outputsFile));
       writeFileSync(join(dirname(outputsFile), "workflow.asl.json"), definition);
     }
     if (options.userConfigFile) {

@@ -67,6 +67,14 @@ afterAll(async () => {
 
 async function openPage(viewport = { width: 1100, height: 900 }): Promise<Page> {
   const context = await browser.newContext({ viewport });
+  // Every Content-Security-Policy violation the page meets, as the browser reports it.
+  await context.addInitScript(() => {
+    const w = window as unknown as { cspViolations: string[] };
+    w.cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+    );
+  });
   page = await context.newPage();
   page.on("pageerror", (err) => {
     throw err;
@@ -212,5 +220,68 @@ describe("the web view", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     const button = await p.getByRole("button", { name: "Start run" }).boundingBox();
     expect(button?.width).toBeGreaterThan(300);
+  });
+});
+
+const cspViolations = (p: Page) =>
+  p.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+const recentArns = (p: Page) =>
+  p.evaluate(() =>
+    (
+      JSON.parse(window.localStorage.getItem("stepstream.recent.v1") ?? "[]") as { executionArn: string }[]
+    ).map((e) => e.executionArn),
+  );
+
+describe("the web view's small promises", () => {
+  it("does not trip its own Content-Security-Policy on load or during a run", async () => {
+    const p = await openPage();
+    await startRun(p, { count: 2 });
+    await watchCounts(p);
+    await p.reload();
+    await p.getByTestId("record").nth(1).waitFor();
+
+    expect(await cspViolations(p)).toEqual([]);
+  });
+
+  it("measures 'ended after' from the execution's start, not from when the page began reading", async () => {
+    const p = await openPage();
+    await startRun(p, { count: 3, stepDurationMs: 300 });
+    await watchCounts(p);
+    const first = await p.getByTestId("ended").textContent();
+    expect(first).toMatch(/ended \d+\.\d s after it started/);
+    const seconds = Number(/ended (\d+\.\d) s/.exec(first ?? "")?.[1]);
+    expect(seconds).toBeGreaterThanOrEqual(0.8); // 3 steps of 300 ms
+
+    // Reopen it long after it ended: the figure is the same, because it is the run's, not the page's.
+    await p.waitForTimeout(1500);
+    await p.getByRole("region", { name: "Recent executions" }).getByRole("button").first().click();
+    await watchCounts(p);
+    expect(await p.getByTestId("ended").textContent()).toBe(first);
+  });
+
+  it("drops a bad ARN from its recent list and says the stream cannot be read", async () => {
+    const p = await openPage();
+    await startRun(p, { count: 1 });
+    await watchCounts(p);
+    const good = new URL(p.url()).searchParams.get("execution") as string;
+
+    await p.goto(`${stack.webUrl}?execution=not-an-arn`);
+    await expect.poll(() => status(p)).toBe("stream error");
+
+    expect(await p.getByTestId("error").textContent()).toContain("not a Step Functions execution ARN");
+    expect(await recentArns(p)).toEqual([good]);
+    await p.reload();
+    await expect.poll(() => status(p)).toBe("stream error");
+    expect(await recentArns(p)).toEqual([good]);
+  });
+
+  it("says there is no record yet, instead of connecting… forever, for an execution that does not exist", async () => {
+    const p = await openPage();
+    const unknown = `${stack.stateMachineArn.replace(":stateMachine:", ":express:")}:no-such-run:0`;
+
+    await p.goto(`${stack.webUrl}?execution=${encodeURIComponent(unknown)}`);
+
+    await expect.poll(() => status(p), { timeout: 10_000 }).toBe("no records yet");
+    expect(await p.getByTestId("no-records").textContent()).toContain("No record yet");
   });
 });

@@ -130,18 +130,45 @@ function envRegion(): string | undefined {
   return env?.AWS_REGION ?? env?.AWS_DEFAULT_REGION;
 }
 
+/** Waits `ms`, or until `signal` aborts; removes its abort listener either way (no listener leak). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
+
+/** Codes of a connection that nothing answers: no server there (yet), so retrying is waiting. */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** The system error code under a failed `fetch` (`TypeError: fetch failed` with `cause.code`). */
+function unreachableCode(err: unknown): string | undefined {
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  for (let i = 0; e && i < 4; i++, e = e.cause as typeof e) {
+    if (typeof e.code === "string" && UNREACHABLE.has(e.code)) return e.code;
+    const errors = (e as { errors?: unknown[] }).errors;
+    if (Array.isArray(errors)) {
+      for (const x of errors) {
+        const c = (x as { code?: unknown })?.code;
+        if (typeof c === "string" && UNREACHABLE.has(c)) return c;
+      }
+    }
+  }
+  return undefined;
+}
+
+const UNREACHABLE_TEXT: Record<string, string> = {
+  ECONNREFUSED: "connection refused (nothing listens there)",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+};
 
 /**
  * A typed stepstream client.
@@ -180,7 +207,11 @@ export class StepstreamClient {
     try {
       res = await this.fetchImpl(url, { method: "POST", headers, body, ...(signal ? { signal } : {}) });
     } catch (err) {
-      throw new StepstreamClientError("Network", `could not reach ${url.origin}: ${(err as Error).message}`);
+      const code = unreachableCode(err);
+      throw new StepstreamClientError(
+        "Network",
+        `could not reach ${url.origin}: ${code ? (UNREACHABLE_TEXT[code] ?? code) : (err as Error).message}`,
+      );
     }
     const text = await res.text();
     if (!res.ok) throw errorFrom(res.status, text, "start");
@@ -394,6 +425,9 @@ class LiveStream implements ExecutionStream {
     const signal = this.options.signal;
     let failures = 0;
     let connects = 0;
+    // Whether any request reached a server: a stream that never connected and meets a refused
+    // connection fails at once (a wrong or stopped endpoint), instead of retrying for ~30 s.
+    let reached = false;
     try {
       for (;;) {
         if (signal?.aborted) throw new StepstreamClientError("Aborted", "stream aborted");
@@ -404,6 +438,7 @@ class LiveStream implements ExecutionStream {
         try {
           if (connects++ > 0) this.options.onReconnect?.(this.last, connects - 1);
           const res = await this.client.open(this.url(), ctrl.signal);
+          reached = true;
           if (!res.ok) {
             const text = await res.text();
             const err = errorFrom(res.status, text, "stream");
@@ -449,6 +484,13 @@ class LiveStream implements ExecutionStream {
           const e = err as StepstreamClientError & { retryable?: boolean };
           if (e instanceof StepstreamClientError && !e.retryable) throw e;
           if ((err as Error).name === "StepstreamError") throw err; // invalid record: not retryable
+          const code = reached ? undefined : unreachableCode(err);
+          if (code) {
+            throw new StepstreamClientError(
+              "Network",
+              `could not reach the stream URL ${new URL(this.base).origin}: ${UNREACHABLE_TEXT[code] ?? code}`,
+            );
+          }
           if (++failures > max) {
             throw new StepstreamClientError("Network", `stream failed after ${max} reconnects: ${e.message}`);
           }

@@ -5,6 +5,12 @@ import { parseExecutionArn } from "./arn.js";
 import { StepstreamError } from "./errors.js";
 import { BEGINNING_OFFSET, encodeOffset, offsetAfter } from "./offset.js";
 
+// In a browser, validate without zod's JIT: deciding whether it may JIT, zod probes `new Function`,
+// which a Content-Security-Policy without 'unsafe-eval' reports as a violation on every page load
+// (the web view's own CSP did), although zod catches the error. Set before any schema is built: zod
+// reads the setting when a schema is constructed. Node (the Lambdas, the CLI) keeps the JIT.
+if (typeof window !== "undefined" && typeof document !== "undefined") z.config({ jitless: true });
+
 /** Names of the results table's keys and attributes. Terraform's table module uses the same names. */
 export const TABLE_SCHEMA = {
   /** Partition key (S): the execution ARN. */

@@ -6,6 +6,7 @@ import {
   loadRecords,
   type RecentExecution,
   readUrl,
+  removeRecent,
   saveRecords,
   upsertRecent,
   writeUrl,
@@ -19,6 +20,8 @@ interface Selection {
   /** Records already read before a reload (up to `from`), restored from this browser's cache. */
   restored: ResultRecord[];
   count: number | null;
+  /** When the execution started (epoch ms, from the start answer's startDate), when known. */
+  startedAtMs: number | null;
   /** Bumped to reopen the same execution from the start. */
   nonce: number;
 }
@@ -29,11 +32,13 @@ function selectionFromUrl(): Selection | null {
   if (!url.executionArn) return null;
   const cached = loadRecords(url.executionArn);
   const resumable = url.offset !== "-1" && cached !== null && cached.offset >= url.offset;
+  const known = loadRecent().find((e) => e.executionArn === url.executionArn);
   return {
     executionArn: url.executionArn,
     from: resumable ? url.offset : "-1",
     restored: resumable ? cached.records.filter((r) => r.Offset <= url.offset) : [],
-    count: url.count ?? loadRecent().find((e) => e.executionArn === url.executionArn)?.count ?? null,
+    count: url.count ?? known?.count ?? null,
+    startedAtMs: known?.executionStartedAt ?? null,
     nonce: 0,
   };
 }
@@ -57,18 +62,37 @@ export function App({ client }: { client: StepstreamClient }) {
       from: "-1",
       restored: [],
       count: entry.count,
+      startedAtMs: entry.executionStartedAt ?? null,
       nonce: (s?.nonce ?? 0) + 1,
     }));
   }, []);
 
-  const started = useCallback((executionArn: string, input: Record<string, unknown>) => {
-    const count = typeof input.count === "number" ? input.count : 5;
-    setRecent(
-      upsertRecent({ executionArn, startedAt: Date.now(), count, input, status: "running", records: 0 }),
-    );
-    writeUrl({ executionArn, offset: "-1", count }, "push");
-    setSelection((s) => ({ executionArn, from: "-1", restored: [], count, nonce: (s?.nonce ?? 0) + 1 }));
-  }, []);
+  const started = useCallback(
+    (executionArn: string, input: Record<string, unknown>, startedAtMs: number | null) => {
+      const count = typeof input.count === "number" ? input.count : 5;
+      setRecent(
+        upsertRecent({
+          executionArn,
+          startedAt: Date.now(),
+          ...(startedAtMs !== null ? { executionStartedAt: startedAtMs } : {}),
+          count,
+          input,
+          status: "running",
+          records: 0,
+        }),
+      );
+      writeUrl({ executionArn, offset: "-1", count }, "push");
+      setSelection((s) => ({
+        executionArn,
+        from: "-1",
+        restored: [],
+        count,
+        startedAtMs,
+        nonce: (s?.nonce ?? 0) + 1,
+      }));
+    },
+    [],
+  );
 
   return (
     <div className="page">
@@ -87,6 +111,7 @@ export function App({ client }: { client: StepstreamClient }) {
           key={`${selection.executionArn}#${selection.nonce}`}
           selection={selection}
           onChange={(entry) => setRecent(upsertRecent(entry))}
+          onUnreadable={(arn) => setRecent(removeRecent(arn))}
         />
       ) : (
         <section className="panel empty">
@@ -108,7 +133,7 @@ function RunForm({
   onStarted,
 }: {
   client: StepstreamClient;
-  onStarted: (executionArn: string, input: Record<string, unknown>) => void;
+  onStarted: (executionArn: string, input: Record<string, unknown>, startedAtMs: number | null) => void;
 }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -128,7 +153,7 @@ function RunForm({
     setError(null);
     try {
       const started = await client.start(input);
-      onStarted(started.executionArn, input);
+      onStarted(started.executionArn, input, started.startedAt?.getTime() ?? null);
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -179,31 +204,59 @@ const STATUS_TEXT: Record<ExecutionStreamStatus, string> = {
   error: "stream error",
 };
 
+/** Stream errors that mean "no such execution here": the ARN is malformed, or names another state machine. */
+const UNREADABLE = new Set(["InvalidArn", "BadRequest", "NotFound"]);
+/** How long a stream may show nothing before the view says so, instead of "connecting…". */
+export const NO_RECORD_YET_MS = 3000;
+
 function ExecutionView({
   selection,
   onChange,
+  onUnreadable,
 }: {
   selection: Selection;
   onChange: (entry: Partial<RecentExecution> & { executionArn: string }) => void;
+  onUnreadable: (executionArn: string) => void;
 }) {
   const { executionArn, count } = selection;
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
-  const startedAt = useRef(performance.now());
-  const [endedMs, setEndedMs] = useState<number | null>(null);
+  const onUnreadableRef = useRef(onUnreadable);
+  onUnreadableRef.current = onUnreadable;
+  // "ended after": from the execution's start (the start answer's startDate) to the terminal
+  // record's write, both on the service's clock; not from when this page began reading.
+  const [ended, setEnded] = useState<{ ms: number; from: "start" | "first record" } | null>(null);
+  const firstWrittenAt = useRef<number | null>(selection.restored[0]?.WrittenAt ?? null);
+  const [quiet, setQuiet] = useState(false);
 
   const onComplete = useCallback(
     (outcome: StreamOutcome) => {
-      setEndedMs(performance.now() - startedAt.current);
+      const end = outcome.terminal.WrittenAt;
+      if (selection.startedAtMs !== null) setEnded({ ms: end - selection.startedAtMs, from: "start" });
+      else if (firstWrittenAt.current !== null)
+        setEnded({ ms: end - firstWrittenAt.current, from: "first record" });
       onChangeRef.current({ executionArn, status: outcome.status });
     },
-    [executionArn],
+    [executionArn, selection.startedAtMs],
   );
   const { records, status, error, offset } = useExecutionStream(executionArn, {
     from: selection.from,
     onComplete,
-    onError: () => onChangeRef.current({ executionArn, status: "error" }),
+    onRecord: (r) => {
+      firstWrittenAt.current ??= r.WrittenAt;
+    },
+    onError: (e) => {
+      // A bad or unknown ARN is dropped from the recent list: reopening it can only fail again.
+      if (UNREADABLE.has(e.code)) onUnreadableRef.current(executionArn);
+      else onChangeRef.current({ executionArn, status: "error" });
+    },
   });
+  const silent = records.length === 0 && selection.restored.length === 0;
+  useEffect(() => {
+    if (!silent || (status !== "connecting" && status !== "streaming")) return setQuiet(false);
+    const t = setTimeout(() => setQuiet(true), NO_RECORD_YET_MS);
+    return () => clearTimeout(t);
+  }, [silent, status]);
 
   // What was read before a reload, then what this page has read: each offset once, in order.
   const all = useMemo(() => {
@@ -240,7 +293,7 @@ function ExecutionView({
           </code>
         </div>
         <span className={`badge badge-${status}`} data-testid="status" role="status">
-          {STATUS_TEXT[status]}
+          {quiet ? "no records yet" : STATUS_TEXT[status]}
         </span>
       </div>
       <div
@@ -259,8 +312,21 @@ function ExecutionView({
           {all.length}
           {expected ? ` / ${expected}` : ""} results
         </span>
-        {endedMs !== null ? <span> · ended after {(endedMs / 1000).toFixed(1)} s</span> : null}
+        {ended !== null ? (
+          <span data-testid="ended">
+            {" "}
+            · ended {(ended.ms / 1000).toFixed(1)} s after{" "}
+            {ended.from === "start" ? "it started" : "its first record"}
+          </span>
+        ) : null}
       </p>
+      {quiet ? (
+        <p className="notice" data-testid="no-records">
+          No record yet after {NO_RECORD_YET_MS / 1000} s. A run that has just started writes its first record
+          after its first step; an execution that does not exist here writes none, and the stream ends with a
+          timeout record after the stream timeout.
+        </p>
+      ) : null}
       {error ? (
         <div className="error" role="alert" data-testid="error">
           <strong>{error.code}</strong>

@@ -5,6 +5,8 @@ export interface RecentExecution {
   executionArn: string;
   /** Epoch ms when this browser started or first opened it. */
   startedAt: number;
+  /** Epoch ms when the execution started (the start answer's startDate), for runs started here. */
+  executionStartedAt?: number;
   /** Expected number of results, when this browser started it. */
   count: number | null;
   input: Record<string, unknown> | null;
@@ -66,6 +68,18 @@ export function upsertRecent(entry: Partial<RecentExecution> & { executionArn: s
     }
   }
   const kept = next.slice(0, MAX_RECENT);
+  write(RECENT_KEY, kept);
+  return kept;
+}
+
+/** Drops an execution (and its cached records) from the recent list, e.g. an ARN that cannot be read. */
+export function removeRecent(executionArn: string): RecentExecution[] {
+  const kept = loadRecent().filter((e) => e.executionArn !== executionArn);
+  try {
+    window.localStorage.removeItem(RECORDS_KEY + executionArn);
+  } catch {
+    // ignore
+  }
   write(RECENT_KEY, kept);
   return kept;
 }

@@ -112,6 +112,54 @@ describe("StepstreamClient.stream", () => {
     await expect(drain(c.stream(ARN))).rejects.toMatchObject({ code: "Network" });
   });
 
+  it("adds no abort listener per reconnect (no MaxListenersExceededWarning)", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      // 15 dropped connections, each followed by one record (so the back-off stays at 1 ms).
+      const script = Array.from({ length: 15 }, (_, i) => [{}, { body: `${rec(i)}\n` }]).flat();
+      const { fetchImpl } = scriptedFetch([...script, { body: `${rec(15, "final")}\n` }]);
+      const c = new StepstreamClient({
+        apiEndpoint: "http://api.test/",
+        streamUrl: "http://stream.test/",
+        fetch: fetchImpl,
+        credentials: null,
+        reconnectDelayMs: 1,
+      });
+      const ac = new AbortController();
+      expect(await drain(c.stream(ARN, { signal: ac.signal }))).toHaveLength(16);
+      await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
+  });
+
+  it("fails at once, naming the endpoint, when nothing listens at the stream URL or the API", async () => {
+    // A port that was just free: a refused connection, as with a stopped local stack.
+    const { createServer } = await import("node:net");
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const c = new StepstreamClient({
+      apiEndpoint: `http://127.0.0.1:${port}/`,
+      streamUrl: `http://127.0.0.1:${port}/`,
+      credentials: null,
+    });
+    const started = Date.now();
+    await expect(drain(c.stream(ARN))).rejects.toMatchObject({
+      code: "Network",
+      message: `could not reach the stream URL http://127.0.0.1:${port}: connection refused (nothing listens there)`,
+    });
+    await expect(c.start({})).rejects.toMatchObject({
+      code: "Network",
+      message: `could not reach http://127.0.0.1:${port}: connection refused (nothing listens there)`,
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it("stops on abort", async () => {
     const ac = new AbortController();
     const { fetchImpl } = scriptedFetch([
