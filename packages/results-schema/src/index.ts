@@ -2,3 +2,4 @@ export * from "./arn.js";
 export * from "./errors.js";
 export * from "./offset.js";
 export * from "./record.js";
+export { described } from "./zod.js";
