@@ -9,7 +9,7 @@ import { renderWorkflowDefinition } from "./asl.js";
 import { DEVELOPMENT_CREDENTIALS, type LocalCredentials } from "./auth.js";
 import { ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
 import { type FrontEnd, startFrontEnd } from "./front-end.js";
-import { functionUrlHandler } from "./function-url.js";
+import { functionUrlHandler, type InvocationStats } from "./function-url.js";
 import { lambdaContext, loadBundle } from "./lambda-runtime.js";
 import { type ExecutionRecord, startSfn } from "./sfn.js";
 
@@ -86,6 +86,8 @@ export interface LocalStack {
   webUrl: string | null;
   /** DynamoDB requests by operation, counted at the emulator's front door. */
   dynamoCounts: OperationCounts;
+  /** The streamer's invocations as Lambda counts them (each runs, and is billed, until its handler returns). */
+  streamerInvocations: InvocationStats;
   executions: Map<string, ExecutionRecord>;
   /** The outputs, in the shape of `terraform output -json`. */
   outputs: Record<string, { value: unknown; type: unknown; sensitive: boolean }>;
@@ -237,6 +239,14 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     // 4. The streaming Function URL and the start API.
     const cors = options.corsOrigins ?? [];
     const authFor = (service: "execute-api" | "lambda") => (auth ? { credentials, region, service } : null);
+    const streamerUrl = functionUrlHandler({
+      handler: streamerHandler,
+      functionName: `${prefix}-streamer`,
+      region,
+      account,
+      timeoutMs: (s.functionTimeoutSeconds ?? 900) * 1000,
+      ...(log ? { log } : {}),
+    });
     const stream: FrontEnd = await startFrontEnd({
       port: portAt(1),
       auth: authFor("lambda"),
@@ -245,16 +255,11 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       corsExposeHeaders: "stream-next-offset,stream-up-to-date,stream-cursor,stream-closed,etag",
       bodyLimit: 64 * 1024,
       ...(log ? { log } : {}),
-      handle: functionUrlHandler({
-        handler: streamerHandler,
-        functionName: `${prefix}-streamer`,
-        region,
-        account,
-        timeoutMs: (s.functionTimeoutSeconds ?? 900) * 1000,
-        ...(log ? { log } : {}),
-      }),
+      handle: streamerUrl,
     });
     closers.push(stream.close);
+    // Runs before stream.close (closers run in reverse): no invocation outlives the stack.
+    closers.push(async () => streamerUrl.shutdown());
     const sfnClient = new SFNClient({ region });
     closers.push(async () => sfnClient.destroy());
     const api: FrontEnd = await startFrontEnd({
@@ -350,6 +355,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       sfnEndpoint: sfn.endpoint,
       webUrl,
       dynamoCounts: dynamo.counts,
+      streamerInvocations: streamerUrl.stats,
       executions: sfn.executions,
       outputs,
       idle: sfn.idle,

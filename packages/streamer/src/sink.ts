@@ -42,12 +42,27 @@ export function awsLambdaGlobal(): AwsLambdaGlobal | undefined {
   return (globalThis as unknown as { awslambda?: AwsLambdaGlobal }).awslambda;
 }
 
-/** A sink over the Lambda response stream (`awslambda.HttpResponseStream`), honouring back-pressure. */
+/**
+ * A sink over the Lambda response stream (`awslambda.HttpResponseStream`), honouring back-pressure.
+ *
+ * The runtime sends the prelude (status and headers) only on the stream's FIRST `write()`
+ * (`HttpResponseStream.from` installs `_onBeforeFirstWrite`; aws-lambda-nodejs-runtime-interface-client
+ * `src/HttpResponseStream.js`, issue #97): a stream ended with no write reaches the client as a bare
+ * `200` with none of our headers. So `open` writes an empty chunk at once: the prelude leaves then,
+ * and every response, empty or not (HEAD, a long-poll `204`), carries its status and headers, before
+ * any record exists (JSON Lines' `Stream-Next-Offset`).
+ */
 export function lambdaSink(responseStream: WritableLike, lambda: AwsLambdaGlobal): ResponseSink {
   let body: WritableLike | undefined;
+  const open = (statusCode: number, headers: Record<string, string>) => {
+    const b = lambda.HttpResponseStream.from(responseStream, { statusCode, headers });
+    body = b;
+    b.write("");
+    return b;
+  };
   return {
     open(statusCode, headers) {
-      body = lambda.HttpResponseStream.from(responseStream, { statusCode, headers });
+      open(statusCode, headers);
     },
     async write(chunk) {
       if (!body) throw new Error("write before open");
@@ -60,7 +75,7 @@ export function lambdaSink(responseStream: WritableLike, lambda: AwsLambdaGlobal
       }
     },
     async end() {
-      const b = body ?? lambda.HttpResponseStream.from(responseStream, { statusCode: 204, headers: {} });
+      const b = body ?? open(204, {});
       if (b.destroyed || b.writableEnded) return;
       await new Promise<void>((resolve) => {
         b.once("close", resolve);
