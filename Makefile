@@ -7,8 +7,9 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 TF := terraform -chdir=infra
 TF_PLUGIN_DIR := /opt/tf-plugins
 TF_INIT_FLAGS := $(if $(wildcard $(TF_PLUGIN_DIR)),-plugin-dir=$(TF_PLUGIN_DIR),)
+PACKAGES := packages/results-schema packages/steps packages/client apps/cli apps/local
 
-.PHONY: help preflight install build test test-unit lint format demo local bench bench-quick deploy destroy outputs smoke clean
+.PHONY: help preflight install build pack test test-unit lint format demo local bench bench-quick deploy destroy outputs smoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,11 +21,17 @@ node_modules/.modules.yaml: package.json pnpm-lock.yaml pnpm-workspace.yaml $(wi
 
 install: node_modules/.modules.yaml ## install dependencies (pnpm via npm if missing)
 
-build: install ## build every package and the Lambda zips Terraform deploys
+build: install ## build every package and the Lambda zips Terraform deploys; links .local/bin/stepstream
 	pnpm exec turbo run build
+	@mkdir -p .local/bin && ln -sfn ../../apps/cli/dist/main.js .local/bin/stepstream
 
 preflight: ## check (or install) what make test needs besides Node: chromium, terraform
 	@bash scripts/preflight.sh
+
+pack: build ## the five installable packages as npm tarballs, in .local/packages/
+	@rm -rf .local/packages && mkdir -p .local/packages
+	@for p in $(PACKAGES); do (cd $$p && pnpm pack --pack-destination $(CURDIR)/.local/packages >/dev/null) || exit 1; done
+	@ls -1 .local/packages/*.tgz
 
 test: preflight install ## lint, unit, integration, contract and browser tests, and the offline Terraform checks
 	pnpm exec biome check .
@@ -41,7 +48,7 @@ format: install ## format the code with Biome
 demo: build ## start the local stack, run one workflow, stream it to the terminal, stop
 	node scripts/demo.mjs
 
-local: build ## run the local stack in the foreground (Ctrl-C stops it)
+local: build ## run the local stack in the foreground (Ctrl-C stops it); ARGS="--definition my.asl.json --function MyStep=./my-step.mjs" runs yours
 	node apps/local/dist/main.js $(ARGS)
 
 bench: build ## benchmark ours vs the AWS sample's polling (writes bench/results)
@@ -60,7 +67,9 @@ outputs: ## print the deployed stack's outputs
 destroy: ## tear the deployed stack down
 	$(TF) destroy $(ARGS)
 
-smoke: build ## run one workflow on the deployed AWS stack (needs AWS credentials)
+smoke: ## what only AWS can show, on the deployed stack: every read mode, refused starts, a resume (needs AWS credentials)
+	@node infra/scripts/smoke.mjs --check-credentials
+	@$(MAKE) --no-print-directory build
 	node infra/scripts/smoke.mjs
 
 clean: ## remove build output and local data

@@ -153,24 +153,24 @@ variable "api_throttling_rate_limit" {
 }
 
 variable "steps_reserved_concurrency" {
-  description = "Reserved concurrency of the step Lambda (caps its instances and protects the account's others). -1 removes the reservation: needed on accounts whose Lambda concurrency quota is 10."
+  description = "Reserved concurrency of the step Lambda, or null (default) for none. Opt-in: AWS keeps 100 of the account's concurrency unreserved, so the quota must exceed every reservation plus 100 (https://docs.aws.amazon.com/lambda/latest/dg/configuring-concurrency.html; checked before apply). When set, the API's model and the Plan step refuse a concurrency above it."
   type        = number
-  default     = 20
+  default     = null
 
   validation {
-    condition     = var.steps_reserved_concurrency == -1 || (var.steps_reserved_concurrency >= 1 && var.steps_reserved_concurrency <= 1000)
-    error_message = "steps_reserved_concurrency must be -1 (no reservation) or between 1 and 1000."
+    condition     = var.steps_reserved_concurrency == null || var.steps_reserved_concurrency == -1 || try(var.steps_reserved_concurrency >= 1 && var.steps_reserved_concurrency <= 1000, false)
+    error_message = "steps_reserved_concurrency must be null (none), -1 (none) or between 1 and 1000."
   }
 }
 
 variable "streamer_reserved_concurrency" {
-  description = "Reserved concurrency of the streamer: the most streams open at once (each holds one instance). -1 removes the reservation: needed on accounts whose Lambda concurrency quota is 10."
+  description = "Reserved concurrency of the streamer (the most streams open at once), or null (default) for none. Opt-in: AWS keeps 100 of the account's concurrency unreserved (checked before apply); abandoned readers, which Lambda cannot see leave, can exhaust a reservation."
   type        = number
-  default     = 20
+  default     = null
 
   validation {
-    condition     = var.streamer_reserved_concurrency == -1 || (var.streamer_reserved_concurrency >= 1 && var.streamer_reserved_concurrency <= 1000)
-    error_message = "streamer_reserved_concurrency must be -1 (no reservation) or between 1 and 1000."
+    condition     = var.streamer_reserved_concurrency == null || var.streamer_reserved_concurrency == -1 || try(var.streamer_reserved_concurrency >= 1 && var.streamer_reserved_concurrency <= 1000, false)
+    error_message = "streamer_reserved_concurrency must be null (none), -1 (none) or between 1 and 1000."
   }
 }
 
@@ -203,7 +203,7 @@ variable "include_execution_data" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key for the results table (and the Lambdas' environment), or null (default) for AWS owned/managed keys. The Lambdas' roles get only the key actions they need."
+  description = "Customer managed KMS key for the results table (and the Lambdas' environment), or null (default): the table uses the AWS owned key (no KMS charge) and the Lambda environments the AWS managed key. The Lambdas' roles get only the key actions they need."
   type        = string
   default     = null
 

@@ -13,7 +13,10 @@ import { parse } from "@cdktf/hcl2json";
 const INFRA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DOC_DIRS = [
   INFRA_DIR,
-  ...["results-table", "workflow", "start-api", "stream-url"].map((m) => join(INFRA_DIR, "modules", m)),
+  ...["results-table", "workflow", "start-api", "stream-url", "lambda", "stepstream"].map((m) =>
+    join(INFRA_DIR, "modules", m),
+  ),
+  join(INFRA_DIR, "examples", "parallel-writers"),
 ];
 const BEGIN = "<!-- BEGIN_TF_DOCS -->";
 const END = "<!-- END_TF_DOCS -->";

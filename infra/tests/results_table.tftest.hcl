@@ -51,9 +51,11 @@ run "keys_index_ttl_pitr_and_encryption" {
     error_message = "The table must bill on demand."
   }
 
+  # Issue 11 item 7: `enabled = true` without a key is the AWS managed key (KMS charges); the AWS
+  # owned key (free, always on) is no server_side_encryption block at all.
   assert {
-    condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled
-    error_message = "Server-side encryption must be on."
+    condition     = length(aws_dynamodb_table.this.server_side_encryption) == 0
+    error_message = "Without kms_key_arn the table must use the AWS owned key (no server_side_encryption block), not the AWS managed key."
   }
 }
 
@@ -69,7 +71,7 @@ run "customer_key" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled && aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.kms_key_arn
     error_message = "A given customer managed key must encrypt the table."
   }
 }

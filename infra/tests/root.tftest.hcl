@@ -12,14 +12,14 @@ variables {
 }
 
 override_resource {
-  target = module.workflow.aws_lambda_function.steps
+  target = module.stepstream.module.workflow.module.functions["steps"].aws_lambda_function.this
   values = {
     arn = "arn:aws:lambda:us-east-1:123456789012:function:stepstream-workflow-steps"
   }
 }
 
 override_resource {
-  target = module.stream_url.aws_lambda_function.this
+  target = module.stepstream.module.stream_url.module.lambda.aws_lambda_function.this
   values = {
     arn = "arn:aws:lambda:us-east-1:123456789012:function:stepstream-streamer"
   }
@@ -68,15 +68,15 @@ run "workflow_invokes_its_own_steps_and_streams_its_own_executions" {
   assert {
     condition = alltrue([
       for s in concat(
-        values(jsondecode(module.workflow.state_machine_definition).States),
-        values(jsondecode(module.workflow.state_machine_definition).States.Steps.ItemProcessor.States),
-      ) : s.Parameters.FunctionName == module.workflow.lambda_function_arn if try(s.Resource, "") == "arn:aws:states:::lambda:invoke"
+        values(jsondecode(module.stepstream.state_machine_definition).States),
+        values(jsondecode(module.stepstream.state_machine_definition).States.Steps.ItemProcessor.States),
+      ) : s.Parameters.FunctionName == module.stepstream.lambda_function_arns["steps"] if try(s.Resource, "") == "arn:aws:states:::lambda:invoke"
     ])
     error_message = "Every lambda:invoke task must call the workflow's own step Lambda."
   }
 
   assert {
-    condition     = module.workflow.lambda_function_arn != module.stream_url.lambda_function_arn
+    condition     = module.stepstream.lambda_function_arns["steps"] != module.stepstream.streamer_function_arn
     error_message = "The state machine must not invoke the streamer."
   }
 }
@@ -112,4 +112,57 @@ run "rejects_bad_root_variables" {
     var.cors_allow_origins,
     var.log_retention_days,
   ]
+}
+
+# Issue 11 items 3 and 4: no reservation by default; an asked-for one is checked against the account
+# quota (AWS keeps 100 unreserved) and bounds the API's concurrency and the Plan step.
+run "no_reserved_concurrency_by_default" {
+  command = plan
+
+  assert {
+    condition     = module.stepstream.reserved_concurrency == {}
+    error_message = "Neither the step Lambda nor the streamer may reserve concurrency by default."
+  }
+
+  assert {
+    condition     = jsondecode(module.stepstream.request_model_schema).properties.concurrency.maximum == 40
+    error_message = "Without a reservation the model keeps concurrency 1-40."
+  }
+}
+
+run "a_reservation_bounds_the_api_model_and_is_checked_against_the_quota" {
+  command = plan
+
+  variables {
+    steps_reserved_concurrency    = 20
+    streamer_reserved_concurrency = 30
+  }
+
+  override_data {
+    target = module.stepstream.data.aws_servicequotas_service_quota.lambda_concurrency[0]
+    values = {
+      value = 1000
+    }
+  }
+
+  assert {
+    condition     = module.stepstream.reserved_concurrency == { steps = 20, streamer = 30 }
+    error_message = "Asked-for reservations must reach the functions."
+  }
+
+  assert {
+    condition     = jsondecode(module.stepstream.request_model_schema).properties.concurrency.maximum == 20
+    error_message = "With a reservation of 20 the API's model must refuse concurrency 21 (it would be throttled)."
+  }
+}
+
+run "the_caller_may_invoke_the_streamer_only_through_its_url" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for st in jsondecode(output.caller_policy_json).Statement : st.Condition.Bool["lambda:InvokedViaFunctionUrl"] == "true" if st.Action == "lambda:InvokeFunction"
+    ])
+    error_message = "lambda:InvokeFunction must carry lambda:InvokedViaFunctionUrl = true."
+  }
 }

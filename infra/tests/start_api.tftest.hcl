@@ -267,3 +267,119 @@ run "rejects_an_unknown_authorization" {
 
   expect_failures = [var.authorization]
 }
+
+# Issue 11 items 6 and 7: one validation contract, errors with the status they deserve.
+run "the_model_refuses_unknown_fields_and_the_400_is_json" {
+  command = plan
+
+  module {
+    source = "./modules/start-api"
+  }
+
+  assert {
+    condition     = jsondecode(aws_api_gateway_model.workflow_input.schema).additionalProperties == false
+    error_message = "The simulated workflow's model must refuse unknown fields ({\"concurency\":3})."
+  }
+
+  assert {
+    condition     = jsondecode(aws_api_gateway_model.workflow_input.schema)["$schema"] == "http://json-schema.org/draft-04/schema#"
+    error_message = "API Gateway models are JSON Schema draft-04."
+  }
+
+  # A gateway response runs no VTL: the unescaped $context.error.validationErrorString must never be
+  # pasted into the JSON body. The message is the model's description, encoded by Terraform.
+  assert {
+    condition = alltrue([
+      for r in aws_api_gateway_gateway_response.this : !strcontains(r.response_templates["application/json"], "validationErrorString")
+    ])
+    error_message = "No gateway response may paste $context.error.validationErrorString into a JSON string."
+  }
+
+  assert {
+    condition = jsondecode(aws_api_gateway_gateway_response.this["BAD_REQUEST_BODY"].response_templates["application/json"]).error.message == (
+      "Invalid request body: ${jsondecode(file("./modules/start-api/templates/workflow-input.schema.json")).description}"
+    )
+    error_message = "A refused body answers the model's own description (the local stack answers the same)."
+  }
+
+  assert {
+    condition     = jsondecode(aws_api_gateway_gateway_response.this["UNSUPPORTED_MEDIA_TYPE"].response_templates["application/json"]).error.message == "Send the workflow input as Content-Type: application/json."
+    error_message = "The 415 message is the one the local stack answers (UNSUPPORTED_MEDIA_TYPE_MESSAGE)."
+  }
+
+  assert {
+    condition     = strcontains(aws_api_gateway_stage.this.access_log_settings[0].format, "$context.error.validationErrorString")
+    error_message = "API Gateway's own validation detail goes to the access log."
+  }
+}
+
+run "a_callers_own_request_model" {
+  command = plan
+
+  module {
+    source = "./modules/start-api"
+  }
+
+  variables {
+    request_model_schema = "{\"$schema\":\"http://json-schema.org/draft-04/schema#\",\"type\":\"object\",\"description\":\"send a prompt.\",\"required\":[\"prompt\"],\"properties\":{\"prompt\":{\"type\":\"string\",\"maxLength\":4000}},\"additionalProperties\":false}"
+  }
+
+  assert {
+    condition     = jsondecode(aws_api_gateway_model.workflow_input.schema).required == ["prompt"]
+    error_message = "The model must be the caller's schema."
+  }
+
+  assert {
+    condition     = jsondecode(aws_api_gateway_gateway_response.this["BAD_REQUEST_BODY"].response_templates["application/json"]).error.message == "Invalid request body: send a prompt."
+    error_message = "The 400 message must be the caller's model description."
+  }
+}
+
+run "rejects_a_model_that_is_not_draft_04_or_has_a_dollar_in_its_description" {
+  command = plan
+
+  module {
+    source = "./modules/start-api"
+  }
+
+  variables {
+    request_model_schema = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\",\"description\":\"costs $5\"}"
+  }
+
+  expect_failures = [var.request_model_schema]
+}
+
+run "step_functions_errors_get_the_status_they_deserve" {
+  command = plan
+
+  module {
+    source = "./modules/start-api"
+  }
+
+  assert {
+    condition = alltrue([
+      for e in jsondecode(file("./modules/start-api/templates/start-execution.errors.json")).errors : strcontains(
+        aws_api_gateway_integration_response.start["400"].response_templates["application/json"],
+        "#elseif($type == \"${e.type}\" || $type.endsWith(\"#${e.type}\"))\n#set($context.responseOverride.status = ${e.status})\n#set($code = \"${e.code}\")\n"
+      )
+    ])
+    error_message = "Every StartExecution error of the table must be answered with its own status and code."
+  }
+
+  assert {
+    condition     = strcontains(aws_api_gateway_integration_response.start["400"].response_templates["application/json"], "#set($code = \"Internal\")") && !strcontains(aws_api_gateway_integration_response.start["400"].response_templates["application/json"], "#set($code = \"BadRequest\")\n#else")
+    error_message = "An unknown 4xx from Step Functions (or AccessDenied) must not be blamed on the caller as 400."
+  }
+
+  assert {
+    condition     = alltrue([for s in ["409", "413", "429", "500"] : contains(keys(aws_api_gateway_method_response.start), s)])
+    error_message = "Every status the 4xx integration response sets needs a method response."
+  }
+
+  assert {
+    condition = alltrue([
+      for e in local.start_errors.errors : !strcontains(e.message, "$") && !strcontains(e.message, "\"") && !strcontains(e.message, "#")
+    ])
+    error_message = "Messages are pasted into VTL: no $, # or \"."
+  }
+}

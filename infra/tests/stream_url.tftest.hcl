@@ -57,7 +57,7 @@ run "streamer_environment_and_timeout" {
   }
 
   assert {
-    condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
+    condition = toset(keys(module.lambda.lambda_function_environment)) == toset([
       "TABLE_NAME", "STATE_MACHINE_ARN", "POLL_INTERVAL_MS", "MAX_POLL_INTERVAL_MS", "STREAM_TIMEOUT_SECONDS",
       "HEARTBEAT_SECONDS", "LONG_POLL_SECONDS", "PAGE_SIZE", "DEADLINE_MARGIN_MS", "FINAL_RESULT_FIELD_NAME",
       "POWERTOOLS_LOG_LEVEL",
@@ -66,33 +66,28 @@ run "streamer_environment_and_timeout" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables.STATE_MACHINE_ARN == var.state_machine_arn
+    condition     = module.lambda.lambda_function_environment.STATE_MACHINE_ARN == var.state_machine_arn
     error_message = "The streamer must only accept executions of the given state machine."
   }
 
   assert {
-    condition     = aws_lambda_function.this.timeout == 120 && aws_lambda_function.this.environment[0].variables.STREAM_TIMEOUT_SECONDS == "100"
-    error_message = "Lambda timeout and idle timeout must come from their variables."
+    condition     = module.lambda.lambda_function_environment.STREAM_TIMEOUT_SECONDS == "100"
+    error_message = "The idle timeout must come from its variable."
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables.POLL_INTERVAL_MS == "75"
+    condition     = module.lambda.lambda_function_environment.POLL_INTERVAL_MS == "75"
     error_message = "poll_interval_ms must reach POLL_INTERVAL_MS."
   }
 
   assert {
-    condition     = aws_lambda_function.this.handler == "index.handler" && aws_lambda_function.this.runtime == "nodejs22.x"
-    error_message = "The streamer must run index.handler on nodejs22.x."
+    condition     = output.cloudwatch_log_group_name == "/aws/lambda/stepstream-streamer"
+    error_message = "The streamer must log to its own log group."
   }
 
   assert {
-    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active"
-    error_message = "The streamer must trace with X-Ray."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_log_group.this.retention_in_days == 7 && aws_lambda_function.this.logging_config[0].log_group == aws_cloudwatch_log_group.this.name
-    error_message = "The streamer must log to its own log group, with retention."
+    condition     = output.reserved_concurrency == null
+    error_message = "No reservation by default: abandoned readers could exhaust it, and new accounts cannot afford it."
   }
 }
 
@@ -169,7 +164,7 @@ run "rejects_an_idle_timeout_past_the_lambda_deadline" {
     idle_timeout_seconds = 59
   }
 
-  expect_failures = [aws_lambda_function.this]
+  expect_failures = [aws_lambda_function_url.this]
 }
 
 run "rejects_a_timeout_over_the_lambda_maximum" {
@@ -186,7 +181,7 @@ run "rejects_a_timeout_over_the_lambda_maximum" {
   expect_failures = [var.timeout_seconds]
 }
 
-run "a_missing_zip_is_reported_not_fatal_to_destroy" {
+run "a_region_without_function_urls_is_refused_with_a_message" {
   command = plan
 
   module {
@@ -194,8 +189,8 @@ run "a_missing_zip_is_reported_not_fatal_to_destroy" {
   }
 
   variables {
-    streamer_zip_path = "../../tests/fixtures/not-built.zip"
+    state_machine_arn = "arn:aws:states:eu-central-2:123456789012:stateMachine:stepstream-workflow"
   }
 
-  expect_failures = [check.streamer_zip_built]
+  expect_failures = [aws_lambda_function_url.this]
 }

@@ -14,7 +14,7 @@ variables {
 }
 
 override_resource {
-  target = aws_lambda_function.steps
+  target = module.functions["steps"].aws_lambda_function.this
   values = {
     arn = "arn:aws:lambda:us-east-1:123456789012:function:stepstream-workflow-steps"
   }
@@ -86,7 +86,7 @@ run "definition_invokes_only_its_own_step_function" {
       for s in concat(
         values(jsondecode(aws_sfn_state_machine.this.definition).States),
         values(jsondecode(aws_sfn_state_machine.this.definition).States.Steps.ItemProcessor.States),
-      ) : s.Parameters.FunctionName == aws_lambda_function.steps.arn if try(s.Resource, "") == "arn:aws:states:::lambda:invoke"
+      ) : s.Parameters.FunctionName == module.functions["steps"].lambda_function_arn if try(s.Resource, "") == "arn:aws:states:::lambda:invoke"
     ])
     error_message = "Every lambda:invoke task must call this workflow's own step Lambda."
   }
@@ -114,35 +114,53 @@ run "step_lambda_matches_the_artifact_and_logs_with_retention" {
   }
 
   assert {
-    condition     = aws_lambda_function.steps.handler == "index.handler" && aws_lambda_function.steps.runtime == "nodejs22.x"
-    error_message = "The step Lambda must run index.handler on nodejs22.x."
+    condition     = module.functions["steps"].lambda_function_name == "stepstream-workflow-steps"
+    error_message = "The step Lambda is <name>-steps."
+  }
+
+  # Issue 11 item 3: no reservation unless asked for (AWS keeps 100 unreserved; new accounts have less).
+  assert {
+    condition     = output.lambda_reserved_concurrency["steps"] == null
+    error_message = "The step Lambda must not reserve concurrency by default."
   }
 
   assert {
-    condition     = aws_lambda_function.steps.tracing_config[0].mode == "Active"
-    error_message = "The step Lambda must trace with X-Ray."
-  }
-
-  assert {
-    condition     = aws_lambda_function.steps.reserved_concurrent_executions == 20
-    error_message = "The step Lambda must reserve concurrency by default."
-  }
-
-  assert {
-    condition = toset(keys(aws_lambda_function.steps.environment[0].variables)) == toset([
+    condition = toset(keys(module.functions["steps"].lambda_function_environment)) == toset([
       "TABLE_NAME", "RESULT_TTL_DAYS", "FINAL_RESULT_FIELD_NAME", "POWERTOOLS_LOG_LEVEL",
     ])
     error_message = "The step Lambda's environment must be exactly what its config parser reads."
   }
 
   assert {
-    condition     = aws_lambda_function.steps.logging_config[0].log_group == aws_cloudwatch_log_group.steps.name
-    error_message = "The step Lambda must log to the log group this module creates."
+    condition     = output.cloudwatch_log_group_names == { state_machine = "/aws/vendedlogs/states/stepstream-workflow", steps = "/aws/lambda/stepstream-workflow-steps" }
+    error_message = "The module's log groups: the state machine's and the step Lambda's."
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.steps.retention_in_days == 14 && aws_cloudwatch_log_group.this.retention_in_days == 14
+    condition     = aws_cloudwatch_log_group.this.retention_in_days == 14
     error_message = "Every log group of the module must have the configured retention."
+  }
+}
+
+run "a_reservation_is_opt_in_and_bounds_the_plan" {
+  command = plan
+
+  module {
+    source = "./modules/workflow"
+  }
+
+  variables {
+    steps_reserved_concurrency = 10
+  }
+
+  assert {
+    condition     = module.functions["steps"].reserved_concurrency == 10
+    error_message = "An asked-for reservation must reach the function."
+  }
+
+  assert {
+    condition     = module.functions["steps"].lambda_function_environment.MAX_CONCURRENCY == "10"
+    error_message = "The Plan step must know the reservation (MAX_CONCURRENCY) to refuse a higher concurrency."
   }
 }
 
@@ -177,7 +195,7 @@ run "rejects_a_bad_wait" {
   expect_failures = [var.step_wait_seconds]
 }
 
-run "a_missing_zip_is_reported_not_fatal_to_destroy" {
+run "functions_without_an_asl_say_what_to_give" {
   command = plan
 
   module {
@@ -185,10 +203,10 @@ run "a_missing_zip_is_reported_not_fatal_to_destroy" {
   }
 
   variables {
-    steps_zip_path = "../../tests/fixtures/not-built.zip"
+    functions = {
+      work = { zip_path = "../../tests/fixtures/lambda-stub.zip" }
+    }
   }
 
-  # A check block warns (run make build) without making the configuration unusable, so
-  # `terraform destroy` still works after the zips are gone.
-  expect_failures = [check.steps_zip_built]
+  expect_failures = [aws_sfn_state_machine.this]
 }

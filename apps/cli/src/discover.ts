@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import type { Credentials } from "@stepstream/client";
 
@@ -8,14 +9,28 @@ export const DISCOVERY_ORDER = [
   "flags --api-endpoint / --stream-url",
   "environment STEPSTREAM_API_ENDPOINT / STEPSTREAM_STREAM_URL",
   "--outputs FILE (a `terraform output -json` file)",
-  "terraform -chdir=infra output -json (when terraform is on PATH and infra/ has state)",
-  ".local/outputs.json (written by `make local`)",
+  "terraform output -json of --terraform-dir DIR, else of infra/ in the project (when it has state)",
+  ".local/outputs.json in the project (written by the local stack)",
+  "$XDG_CONFIG_HOME/stepstream/local.json or ~/.config/stepstream/local.json (written by a running local stack)",
 ] as const;
+
+/**
+ * The user-level file a running local stack writes (`make local`, `stepstream local`), so that the
+ * CLI finds it from any directory: `$XDG_CONFIG_HOME/stepstream/local.json`, else
+ * `~/.config/stepstream/local.json`. The same rule as `userConfigPath` in `@stepstream/local`.
+ */
+export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== "" ? env.XDG_CONFIG_HOME : join(homedir(), ".config");
+  return join(base, "stepstream", "local.json");
+}
 
 export interface DiscoverOptions {
   apiEndpoint?: string;
   streamUrl?: string;
   outputs?: string;
+  /** A Terraform root module directory whose `terraform output -json` has the endpoints. */
+  terraformDir?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -65,12 +80,61 @@ export function parseOutputs(json: unknown): OutputsFile {
     lc && nonEmpty(lc.accessKeyId) && nonEmpty(lc.secretAccessKey)
       ? { accessKeyId: lc.accessKeyId as string, secretAccessKey: lc.secretAccessKey as string }
       : null;
-  return {
+  const direct = {
     apiEndpoint: nonEmpty(outputValue(o.api_endpoint)) ?? nonEmpty(cc.apiEndpoint),
     streamUrl: nonEmpty(outputValue(o.stream_url)) ?? nonEmpty(cc.streamUrl),
     region: nonEmpty(cc.region),
     localCredentials,
   };
+  if (direct.apiEndpoint || direct.streamUrl) return direct;
+  // Your own root module may re-export the module's client_config under another name: take the
+  // one output whose value has its shape.
+  const configs = Object.values(o)
+    .map((v) => outputValue(v) as Record<string, unknown> | null)
+    .filter((v) => v !== null && typeof v === "object" && nonEmpty(v.apiEndpoint) && nonEmpty(v.streamUrl));
+  if (configs.length !== 1) return direct;
+  const only = configs[0] as Record<string, unknown>;
+  return {
+    apiEndpoint: nonEmpty(only.apiEndpoint),
+    streamUrl: nonEmpty(only.streamUrl),
+    region: nonEmpty(only.region),
+    localCredentials,
+  };
+}
+
+/**
+ * Whether the process that wrote a user-level file still runs. A stack that died without removing
+ * its file (killed, crashed, machine rebooted) must not be taken for a running one.
+ */
+function processAlive(pid: unknown): boolean {
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Reads the user-level file; `null` with the reason when it is absent, unreadable or stale. */
+function readUserConfig(path: string): { outputs: OutputsFile } | { reason: string } {
+  if (!existsSync(path)) return { reason: "not found (a running local stack writes it)" };
+  let body: { pid?: unknown; outputs?: unknown; startedAt?: unknown };
+  try {
+    body = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return { reason: "unreadable (not JSON)" };
+  }
+  if (!processAlive(body.pid)) {
+    return {
+      reason: `stale: the local stack that wrote it (pid ${String(body.pid)}, started ${String(body.startedAt)}) is not running; ignored`,
+    };
+  }
+  try {
+    return { outputs: parseOutputs(body.outputs) };
+  } catch (err) {
+    return { reason: `unreadable (${(err as Error).message})` };
+  }
 }
 
 function readOutputsFile(path: string): OutputsFile {
@@ -203,7 +267,34 @@ export async function discover(o: DiscoverOptions = {}): Promise<Discovered> {
     tried.push("--outputs FILE: not given");
   }
 
-  // 4. terraform output -json in infra/.
+  // 4. terraform output -json of --terraform-dir (an error if it has no endpoints), else of infra/.
+  if (!found && o.terraformDir) {
+    const dir = resolve(cwd, o.terraformDir);
+    const label = `terraform -chdir=${dir} output -json`;
+    let outcome: string;
+    if (!onPath("terraform", env)) outcome = "terraform is not on PATH";
+    else if (!existsSync(dir)) outcome = "no such directory";
+    else {
+      try {
+        const parsed = parseOutputs(await terraformOutputs(dir, env));
+        if (parsed.apiEndpoint || parsed.streamUrl) {
+          outcome = "found";
+          found = {
+            api: parsed.apiEndpoint,
+            stream: parsed.streamUrl,
+            region: parsed.region,
+            where: `terraform output (${o.terraformDir})`,
+          };
+        } else {
+          outcome = "no api_endpoint / stream_url / client_config output";
+        }
+      } catch (err) {
+        outcome = `failed: ${(err as Error).message}`;
+      }
+    }
+    tried.push(`${label}: ${outcome}`);
+    if (!found) throw new DiscoveryError(`--terraform-dir ${o.terraformDir}: ${outcome}`, tried);
+  }
   const infra = join(root, "infra");
   if (!found) {
     let outcome: string;
@@ -251,6 +342,24 @@ export async function discover(o: DiscoverOptions = {}): Promise<Discovered> {
       tried.push(
         `${localPath}: ${existsSync(localPath) ? "unreadable or without endpoints" : "not found (start the local stack: make local)"}`,
       );
+    }
+  }
+
+  // 6. The user-level file of a running local stack.
+  const userPath = userConfigPath(env);
+  if (!found) {
+    const read = readUserConfig(userPath);
+    if ("outputs" in read && (read.outputs.apiEndpoint || read.outputs.streamUrl)) {
+      const user = read.outputs;
+      tried.push(`${userPath}: found`);
+      found = { api: user.apiEndpoint, stream: user.streamUrl, region: user.region, where: userPath };
+      if (user.localCredentials)
+        outputsCredentials = {
+          credentials: user.localCredentials,
+          where: `local_credentials in ${userPath}`,
+        };
+    } else {
+      tried.push(`${userPath}: ${"reason" in read ? read.reason : "has no api_endpoint / stream_url"}`);
     }
   }
 

@@ -23,6 +23,7 @@ interface GlobalOptions {
   apiEndpoint?: string;
   streamUrl?: string;
   outputs?: string;
+  terraformDir?: string;
   json?: boolean;
 }
 
@@ -111,6 +112,7 @@ async function resolveConfig(g: GlobalOptions): Promise<Discovered> {
     ...(g.apiEndpoint ? { apiEndpoint: g.apiEndpoint } : {}),
     ...(g.streamUrl ? { streamUrl: g.streamUrl } : {}),
     ...(g.outputs ? { outputs: g.outputs } : {}),
+    ...(g.terraformDir ? { terraformDir: g.terraformDir } : {}),
   });
 }
 
@@ -307,6 +309,9 @@ Examples:
                                                     resume a stream after the offset it stopped at
   $ stepstream results <executionArn>               the stored records, as a table
   $ stepstream config                               which endpoints and credentials will be used, and why
+  $ stepstream local --definition my.asl.json --function MyStep=./dist/my-step.mjs
+                                                    your own workflow on the local stack
+                                                    (needs @stepstream/local; stepstream local --help)
 
 Endpoints, first found wins:
 ${DISCOVERY_ORDER.map((s, i) => `  ${i + 1}. ${s}`).join("\n")}
@@ -324,6 +329,7 @@ export function program(): Command {
     .option("--api-endpoint <url>", "the start API (else STEPSTREAM_API_ENDPOINT, outputs files)")
     .option("--stream-url <url>", "the stream Function URL (else STEPSTREAM_STREAM_URL, outputs files)")
     .option("--outputs <file>", "a `terraform output -json` file to read the endpoints from")
+    .option("--terraform-dir <dir>", "a Terraform root module to read the endpoints from (terraform output)")
     .option("--json", "JSON Lines on stdout only: no colour, no progress")
     .exitOverride()
     .showHelpAfterError("(stepstream --help shows usage and examples)")
@@ -360,12 +366,40 @@ export function program(): Command {
       process.exitCode = await resultsCommand(globals(cmd), arn);
     });
 
+  p.command("local")
+    .description("run the local stack (your own workflow with --definition); stepstream local --help")
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .argument("[options...]", "the local stack's options (stepstream local --help)")
+    .action(async (_args: string[], _o, cmd: Command) => {
+      process.exitCode = await localCommand(cmd.args);
+    });
+
   p.command("config")
     .description("show which endpoints and credentials the CLI will use, and where it found them")
     .action(async (_o, cmd: Command) => {
       process.exitCode = await configCommand(globals(cmd));
     });
   return p;
+}
+
+/**
+ * `stepstream local`: the local stack from `@stepstream/local`, an optional peer of the CLI (it
+ * brings the emulators, which a CLI used against AWS does not need).
+ */
+async function localCommand(argv: string[]): Promise<number> {
+  let runLocal: (argv: string[]) => Promise<number>;
+  try {
+    ({ runLocal } = (await import("@stepstream/local/cli")) as { runLocal: typeof runLocal });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw err;
+    throw new UsageError(
+      "stepstream local needs the local stack: npm install --save-dev @stepstream/local (beside @stepstream/cli)",
+    );
+  }
+  return runLocal(argv);
 }
 
 function explain(err: unknown): { code: number; message: string } {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +29,8 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     if (k.startsWith("AWS_") || k.startsWith("STEPSTREAM_") || k === "FORCE_COLOR") continue;
     env[k] = v;
   }
-  return { ...env, NO_COLOR: "1", ...extra };
+  // A user-level file of its own: never the one a `make local` of this machine wrote.
+  return { ...env, NO_COLOR: "1", XDG_CONFIG_HOME: join(dir, "xdg"), ...extra };
 }
 
 function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ChildProcess {
@@ -167,11 +168,19 @@ describe("stepstream run", () => {
     expect(ran.stdout).toBe("");
   });
 
-  it("exits 2 when the API rejects the input (the run would be too long)", async () => {
-    const ran = await cli(["run", "--outputs", outputs, "--count", "1000", "--step-wait", "60"]);
+  it("exits 2 when the API's request model rejects the input", async () => {
+    const ran = await cli(["run", "--outputs", outputs, "--input", JSON.stringify({ concurency: 3 })]);
 
     expect(ran.code).toBe(2);
-    expect(ran.stderr).toMatch(/Express workflows end at 300 s/);
+    expect(ran.stderr).toMatch(/Invalid request body/);
+  });
+
+  it("exits 1 when the workflow's Plan step refuses the run (too long): it started, and its stream ends with the error", async () => {
+    // The request model checks each field; only the Plan step can add up a run's length (issue 11 item 6).
+    const ran = await cli(["run", "--outputs", outputs, "--count", "1000", "--step-wait", "60"]);
+
+    expect(ran.code).toBe(1);
+    expect(`${ran.stdout}${ran.stderr}`).toMatch(/Express workflows end at 300 s/);
   });
 
   it("prints --help with examples and the discovery order, exit 0", async () => {
@@ -274,6 +283,7 @@ describe("endpoint discovery", () => {
       expect(ran.stderr).toMatch(/3\. --outputs FILE: not given/);
       expect(ran.stderr).toMatch(/4\. terraform -chdir=\S+ output -json: /);
       expect(ran.stderr).toMatch(/5\. \S+\.local\/outputs\.json: not found/);
+      expect(ran.stderr).toMatch(/6\. \S+\/stepstream\/local\.json: not found/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -353,6 +363,89 @@ describe("endpoint discovery", () => {
       expect(jsonLines(ran.stdout)).toHaveLength(2);
     } finally {
       rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it("reads terraform output -json of --terraform-dir (your root module, client_config under any name)", async () => {
+    // Prepare: your own root module that re-exports the module's client_config as `stepstream`, and
+    // a `terraform` that answers for that directory only.
+    const project = mkdtempSync(join(tmpdir(), "stepstream-tfdir-"));
+    try {
+      mkdirSync(join(project, "deploy/prod"), { recursive: true });
+      mkdirSync(join(project, "bin"));
+      const clientConfig = JSON.parse(readFileSync(outputs, "utf8")).client_config.value;
+      writeFileSync(
+        join(project, "tf-output.json"),
+        JSON.stringify({ stepstream: { value: clientConfig, type: ["object", {}], sensitive: false } }),
+      );
+      writeFileSync(
+        join(project, "bin/terraform"),
+        `#!/bin/sh\n[ "$1" = "-chdir=${join(project, "deploy/prod")}" ] && [ "$2" = output ] && exec cat ${join(project, "tf-output.json")}\n[ "$2" = output ] && { echo '{}'; exit 0; }\nexit 1\n`,
+        { mode: 0o755 },
+      );
+      const creds = stack.credentials as { accessKeyId: string; secretAccessKey: string };
+      const env = cleanEnv({
+        PATH: `${join(project, "bin")}:${process.env.PATH}`,
+        AWS_ACCESS_KEY_ID: creds.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      });
+
+      const config = await cli(["config", "--json", "--terraform-dir", "deploy/prod"], { cwd: project, env });
+      const ran = await cli(["run", "--count", "1", "--json", "--terraform-dir", "deploy/prod"], {
+        cwd: project,
+        env,
+      });
+      const empty = await cli(["config", "--terraform-dir", "bin"], { cwd: project, env });
+
+      const c = JSON.parse(config.stdout) as { apiEndpoint: string; source: Record<string, string> };
+      expect(c.apiEndpoint).toBe(stack.apiEndpoint);
+      expect(c.source.endpoints).toBe("terraform output (deploy/prod)");
+      expect(ran.code).toBe(0);
+      expect(jsonLines(ran.stdout)).toHaveLength(1);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toMatch(
+        /--terraform-dir bin: no api_endpoint \/ stream_url \/ client_config output/,
+      );
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it("finds a running local stack from any directory by its user-level file, and ignores a dead one's", async () => {
+    // Prepare: the file a running stack writes (this test's process stands for it), then the same
+    // file left behind by a process that has exited.
+    const xdg = mkdtempSync(join(tmpdir(), "stepstream-xdg-"));
+    const empty = mkdtempSync(join(tmpdir(), "stepstream-anywhere-"));
+    try {
+      mkdirSync(join(xdg, "stepstream"));
+      const file = join(xdg, "stepstream/local.json");
+      const body = (pid: number) =>
+        JSON.stringify({
+          pid,
+          startedAt: "2026-12-01T00:00:00.000Z",
+          outputs: JSON.parse(readFileSync(outputs, "utf8")),
+        });
+      writeFileSync(file, body(process.pid));
+      const env = cleanEnv({ XDG_CONFIG_HOME: xdg });
+
+      const live = await cli(["run", "--count", "1", "--json"], { cwd: empty, env });
+      const dead = spawn(process.execPath, ["-e", ""]);
+      await new Promise((r) => dead.on("exit", r));
+      writeFileSync(file, body(dead.pid as number));
+      const stale = await cli(["config", "--json"], { cwd: empty, env });
+
+      expect(live.code).toBe(0);
+      expect(jsonLines(live.stdout)).toHaveLength(1);
+      expect(stale.code).toBe(2);
+      const tried = (JSON.parse(stale.stdout) as { tried: string[] }).tried;
+      expect(tried.at(-1)).toMatch(
+        new RegExp(
+          `local\\.json: stale: the local stack that wrote it \\(pid ${dead.pid}, .*\\) is not running; ignored`,
+        ),
+      );
+    } finally {
+      rmSync(xdg, { recursive: true, force: true });
+      rmSync(empty, { recursive: true, force: true });
     }
   });
 

@@ -1,34 +1,27 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type SFNClient, StartExecutionCommand, type StartExecutionCommandOutput } from "@aws-sdk/client-sfn";
-import { StepstreamError } from "@stepstream/results-schema";
-import { planWorkflow } from "@stepstream/steps";
+import { OWN_WORKFLOW_REQUEST_MODEL_PATH } from "./assets.js";
 import type { RequestContext } from "./front-end.js";
 import { sendError, sendJson } from "./http.js";
+import {
+  answerForStartError,
+  compileRequestModel,
+  type JsonSchema,
+  loadRequestModel,
+  type RequestModel,
+} from "./request-model.js";
 
 /** Step Functions' limit on an execution's input. */
 export const MAX_START_BODY_BYTES = 256 * 1024;
+
 /**
- * Deepest nesting accepted in the workflow input. Step Functions documents no such limit, but
- * JSONPath processing of a 100 000-level array is a stack overflow waiting to happen; no real input
- * comes near this.
+ * The message of the start API's UNSUPPORTED_MEDIA_TYPE gateway response (infra/modules/start-api),
+ * which API Gateway answers with 415 to a body of another content type when the integration's
+ * passthrough behavior is NEVER
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthrough-behaviors.html).
  */
-export const MAX_INPUT_DEPTH = 64;
-
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-/** Nesting depth of a JSON value (iterative, so that it cannot overflow the stack itself). */
-function depthOf(value: unknown): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== "object") continue;
-    if (d > max) max = d;
-    if (max > MAX_INPUT_DEPTH) return max;
-    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, d + 1]);
-  }
-  return max;
-}
+export const UNSUPPORTED_MEDIA_TYPE_MESSAGE = "Send the workflow input as Content-Type: application/json.";
 
 /**
  * `startDate` as API Gateway's response mapping writes it: Step Functions answers `StartExecution`
@@ -50,15 +43,48 @@ export interface StartApiOptions {
   stateMachineArn: string;
   /** The Function URL (ends with `/`). */
   streamUrl: string;
-  defaultStepWaitSeconds: number;
+  /**
+   * Unused: the start API validates with its request model only, as API Gateway does; the
+   * workflow's Plan step checks the rest (and ends the run with an error record when it refuses).
+   */
+  defaultStepWaitSeconds?: number;
+  /**
+   * The request model (a JSON Schema draft-04 document, as given to Terraform's
+   * `request_model_schema`). Default: the simulated workflow's
+   * (`infra/modules/start-api/templates/workflow-input.schema.json`), or, with
+   * `simulatedWorkflow: false`, the one `modules/stepstream` gives your own workflow when you give
+   * none (`infra/modules/stepstream/templates/default-input.schema.json`).
+   */
+  requestModel?: JsonSchema;
+  /** false when the stack runs your own workflow: its default request model is then stepstream's. */
+  simulatedWorkflow?: boolean;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** The media type of a Content-Type header (parameters dropped); API Gateway assumes JSON without one. */
+function mediaTypeOf(req: IncomingMessage): string {
+  const header = req.headers["content-type"];
+  if (header === undefined || header.trim() === "") return "application/json";
+  return (header.split(";")[0] ?? "").trim().toLowerCase();
 }
 
 /**
- * What API Gateway's `POST /` does on AWS: the body becomes the input of `StartExecution`, and the
- * answer is `{"workflow":{executionArn, lambdaResultURL, completeLambdaResultURL, startDate}}`.
- * Bad input is refused before anything starts (AWS: the API's request model), with the same rules.
+ * What API Gateway's `POST /` does on AWS, and no more: a body of another content type is `415`
+ * (passthrough NEVER); a body that is not JSON or does not match the request model is `400`
+ * (the request validator, with the model's own message); then the body becomes the input of
+ * `StartExecution`, and the answer is
+ * `{"workflow":{executionArn, lambdaResultURL, completeLambdaResultURL, startDate}}`. Step
+ * Functions' refusals are answered as the API's integration response answers them
+ * (`start-execution.errors.json`). Checks that need the whole input (for the simulated workflow:
+ * `failAt` below `count`, the run within 5 minutes) belong to the workflow's Plan step, which ends
+ * the run with an error record, on AWS as here.
  */
 export function startApiHandler(o: StartApiOptions) {
+  const model: RequestModel = compileRequestModel(
+    o.requestModel ??
+      loadRequestModel(o.simulatedWorkflow === false ? OWN_WORKFLOW_REQUEST_MODEL_PATH : undefined),
+  );
   return async (
     req: IncomingMessage,
     res: ServerResponse,
@@ -80,39 +106,31 @@ export function startApiHandler(o: StartApiOptions) {
       );
     }
     let text: string;
+    let input: unknown = {};
+    let parsed = true;
     try {
       text = utf8.decode(body);
     } catch {
-      return sendError(res, "BadRequest", "the request body must be UTF-8 encoded JSON");
+      text = "";
+      parsed = false;
     }
-    let input: unknown = {};
-    if (text.trim() !== "") {
+    // API Gateway checks the body against the model of its content type (request validator) and
+    // refuses other content types at the integration (passthrough NEVER): 415, whatever the body.
+    if (mediaTypeOf(req) !== "application/json") {
+      return sendJson(res, 415, {
+        error: { code: "UnsupportedMediaType", message: UNSUPPORTED_MEDIA_TYPE_MESSAGE },
+      });
+    }
+    if (parsed && text.trim() !== "") {
       try {
         input = JSON.parse(text);
       } catch {
-        return sendError(res, "BadRequest", "the request body must be JSON (or empty)");
+        parsed = false;
       }
     }
-    if (input === null || typeof input !== "object" || Array.isArray(input)) {
-      return sendError(res, "BadRequest", "the request body must be a JSON object (the workflow's input)");
-    }
-    if (depthOf(input) > MAX_INPUT_DEPTH) {
-      return sendError(
-        res,
-        "BadRequest",
-        `the workflow input is nested more than ${MAX_INPUT_DEPTH} levels deep`,
-      );
-    }
-    try {
-      planWorkflow(
-        input,
-        "arn:aws:states:us-east-1:000000000000:express:validation:check:0",
-        o.defaultStepWaitSeconds,
-      );
-    } catch (err) {
-      if (err instanceof StepstreamError) return sendError(res, err.code, err.message);
-      throw err;
-    }
+    // A body that is not JSON fails the model as any mismatch does: the same BAD_REQUEST_BODY answer.
+    const refused = parsed ? model.check(input) : model.refusal;
+    if (refused) return sendError(res, "BadRequest", refused);
     let out: StartExecutionCommandOutput;
     try {
       out = await o.sfn.send(
@@ -125,10 +143,11 @@ export function startApiHandler(o: StartApiOptions) {
       const e = err as Error & { $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode ?? 0;
       if (ctx) ctx.logFields.error = `StartExecution: ${e.name}: ${e.message}`.slice(0, 300);
-      // Step Functions refusing the input is the caller's to fix; anything else is ours (502, as
-      // API Gateway answers when its integration fails).
+      // A 4xx from Step Functions is answered as the API's 4xx integration response answers it; a
+      // 5xx is API Gateway's 502 (safe to retry).
       if (status >= 400 && status < 500) {
-        return sendError(res, "BadRequest", `Step Functions refused the workflow input (${e.name})`);
+        const answer = answerForStartError(e.name, e.message, randomUUID());
+        return sendJson(res, answer.status, { error: { code: answer.code, message: answer.message } });
       }
       return sendError(res, "Internal", "could not start the execution; see the local stack's log", 502);
     }

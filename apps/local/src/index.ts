@@ -1,4 +1,21 @@
-export { renderWorkflowDefinition, WORKFLOW_TEMPLATE_PATH, type WorkflowTemplateVars } from "./asl.js";
+export {
+  MAX_START_BODY_BYTES,
+  type StartApiOptions,
+  startApiHandler,
+  UNSUPPORTED_MEDIA_TYPE_MESSAGE,
+} from "./api.js";
+export {
+  renderTemplate,
+  renderWorkflowDefinition,
+  WORKFLOW_TEMPLATE_PATH,
+  type WorkflowTemplateVars,
+} from "./asl.js";
+export {
+  DEFAULT_REQUEST_MODEL_PATH,
+  IN_REPOSITORY,
+  OWN_WORKFLOW_REQUEST_MODEL_PATH,
+  START_ERRORS_PATH,
+} from "./assets.js";
 export {
   DEVELOPMENT_CREDENTIALS,
   type LocalCredentials,
@@ -6,6 +23,13 @@ export {
   type SignedRequest,
   verifySigV4,
 } from "./auth.js";
+export {
+  answerForStartError,
+  compileRequestModel,
+  type JsonSchema,
+  loadRequestModel,
+  type RequestModel,
+} from "./request-model.js";
 export {
   DEFAULT_PORT,
   type LocalStack,
@@ -15,4 +39,6 @@ export {
   type StackOptions,
   type StreamerSettings,
   startStack,
+  userConfigPath,
 } from "./stack.js";
+export { functionNameOf, UserWorkflowError, type UserWorkflowOptions } from "./user-workflow.js";

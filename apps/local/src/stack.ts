@@ -1,25 +1,22 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
 import type { Writable } from "node:stream";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { MAX_START_BODY_BYTES, startApiHandler } from "./api.js";
 import { renderWorkflowDefinition } from "./asl.js";
+import { STEPS_BUNDLE, STREAMER_BUNDLE, stateDir, WEB_FRONT_END } from "./assets.js";
 import { DEVELOPMENT_CREDENTIALS, type LocalCredentials } from "./auth.js";
 import { ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
 import { type FrontEnd, startFrontEnd } from "./front-end.js";
 import { functionUrlHandler, type InvocationStats } from "./function-url.js";
 import { lambdaContext, loadBundle } from "./lambda-runtime.js";
 import { type ExecutionRecord, startSfn } from "./sfn.js";
+import { functionNameOf, loadUserWorkflow, type UserWorkflowOptions } from "./user-workflow.js";
 
-/** The repository root (apps/local/dist/… or apps/local/src/… → ../../..). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-/** The built Lambda bundles: the very `index.mjs` files zipped for Terraform. */
-export const STEPS_BUNDLE = join(REPO_ROOT, "packages/steps/dist/lambda/index.mjs");
-export const STREAMER_BUNDLE = join(REPO_ROOT, "packages/streamer/dist/lambda/index.mjs");
-/** The web view's front end (static files + signing proxy), built by `apps/web`. */
-export const WEB_FRONT_END = join(REPO_ROOT, "apps/web/dist/server/index.js");
+export { REPO_ROOT, STEPS_BUNDLE, STREAMER_BUNDLE } from "./assets.js";
 /** Default first port: API, then stream URL, DynamoDB, Step Functions, web view on the next ones. */
 export const DEFAULT_PORT = 8750;
 
@@ -40,7 +37,7 @@ export interface StackOptions {
   port?: number;
   /** Keep DynamoDB in memory (tests); otherwise on disk in `dataDir`. */
   memory?: boolean;
-  /** Default `.local/data` in the repository. */
+  /** Default `.local/data` in the repository (installed: in the current directory). */
   dataDir?: string;
   /** Verify SigV4 on the API and the stream URL. Default true. */
   auth?: boolean;
@@ -56,8 +53,23 @@ export interface StackOptions {
   duplicateExecutions?: boolean;
   /** Browser origins allowed by CORS on both front ends. Default none. */
   corsOrigins?: string[];
-  /** Where to write the outputs (terraform output -json shape). `null`: do not write. Default `.local/outputs.json`. */
+  /**
+   * Where to write the outputs (terraform output -json shape). `null`: do not write. Default
+   * `.local/outputs.json` in the repository (installed: in the current directory).
+   */
   outputsFile?: string | null;
+  /**
+   * Also write the outputs to this user-level file (`userConfigPath()`, what `make local` does), so
+   * that `stepstream` finds the stack from any directory. It records this process's id, and the stack
+   * removes it when it stops; the CLI ignores a file whose process is gone. Default: not written.
+   */
+  userConfigFile?: string | null;
+  /**
+   * Run your own workflow (your ASL, your handlers) instead of the simulated one. Every function
+   * gets the environment the Terraform module gives a writer: `TABLE_NAME`, `RESULT_TTL_DAYS`,
+   * `FINAL_RESULT_FIELD_NAME`, `POWERTOOLS_LOG_LEVEL` (and `AWS_REGION`, the endpoints).
+   */
+  workflow?: UserWorkflowOptions;
   /** Lambda log level (POWERTOOLS_LOG_LEVEL). Default ERROR. */
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
   log?: (message: string, fields?: Record<string, unknown>) => void;
@@ -74,7 +86,10 @@ export interface LocalStack {
   streamUrl: string;
   tableName: string;
   stateMachineArn: string;
-  stepsFunctionArn: string;
+  /** The simulated workflow's step function; `null` when running your own workflow. */
+  stepsFunctionArn: string | null;
+  /** The Lambda functions the state machine can invoke: name → ARN. */
+  functions: Record<string, string>;
   region: string;
   account: string;
   /** Credentials the front ends accept (`null` when auth is off). */
@@ -154,7 +169,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     // 1. DynamoDB.
     let dataDir: string | undefined;
     if (!options.memory) {
-      dataDir = options.dataDir ?? join(REPO_ROOT, ".local/data");
+      dataDir = options.dataDir ?? join(stateDir(), "data");
       mkdirSync(dataDir, { recursive: true });
     }
     const dynamo = await startDynamo({ port: portAt(2), ...(dataDir ? { path: dataDir } : {}) });
@@ -180,12 +195,19 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       FINAL_RESULT_FIELD_NAME: options.finalResultFieldName ?? "FinalResult",
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? "ERROR",
     };
-    const stepsHandler = await loadBundle<(event: unknown, context: unknown) => Promise<unknown>>(
-      STEPS_BUNDLE,
-      {
-        ...common,
-        RESULT_TTL_DAYS: String(options.resultTtlDays ?? 7),
-      },
+    // The functions the state machine invokes: the simulated workflow's step bundle, or yours.
+    type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+    const writerEnv = { ...common, RESULT_TTL_DAYS: String(options.resultTtlDays ?? 7) };
+    const user = options.workflow ? loadUserWorkflow(options.workflow, region, account) : null;
+    const handlers = new Map<string, Handler>();
+    if (user) {
+      for (const [name, file] of user.functions)
+        handlers.set(name, await loadBundle<Handler>(file, writerEnv));
+    } else {
+      handlers.set(stepsFunctionName, await loadBundle<Handler>(STEPS_BUNDLE, writerEnv));
+    }
+    const functions = Object.fromEntries(
+      [...handlers.keys()].map((name) => [name, `arn:aws:lambda:${region}:${account}:function:${name}`]),
     );
     const streamerEnv: Record<string, string> = { ...common, STATE_MACHINE_ARN: stateMachineArn };
     const put = (k: string, v: number | undefined) => {
@@ -215,7 +237,8 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     );
 
     // 3. Step Functions, running the one ASL template with the same variables Terraform passes.
-    const definition = renderWorkflowDefinition({ stepsFunctionArn, stepWaitSeconds: stepWaitMs / 1000 });
+    const definition =
+      user?.definition ?? renderWorkflowDefinition({ stepsFunctionArn, stepWaitSeconds: stepWaitMs / 1000 });
     const sfn = await startSfn({
       port: portAt(3),
       region,
@@ -225,12 +248,14 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       duplicateExecutions: options.duplicateExecutions ?? false,
       ...(log ? { log } : {}),
       invoke: async (functionName, payload) => {
-        if (functionName !== stepsFunctionArn && functionName !== stepsFunctionName) {
+        const resolved = functionNameOf(functionName, region, account);
+        const handler = "name" in resolved ? handlers.get(resolved.name) : undefined;
+        if (!handler || !("name" in resolved)) {
           throw Object.assign(new Error(`Function not found: ${functionName}`), {
             name: "Lambda.ResourceNotFoundException",
           });
         }
-        return stepsHandler(payload, lambdaContext(stepsFunctionName, region, account, 60_000));
+        return handler(payload, lambdaContext(resolved.name, region, account, 60_000));
       },
     });
     closers.push(sfn.close);
@@ -274,6 +299,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
         stateMachineArn: sfn.stateMachineArn,
         streamUrl: stream.url,
         defaultStepWaitSeconds: stepWaitMs / 1000,
+        simulatedWorkflow: !user,
       }),
     });
     closers.push(api.close);
@@ -281,7 +307,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     // 5. The web view, behind a proxy that signs for the browser (apps/web owns it; loaded like the bundles).
     let webUrl: string | null = null;
     if (options.web) {
-      if (existsSync(WEB_FRONT_END)) {
+      if (WEB_FRONT_END && existsSync(WEB_FRONT_END)) {
         const { startWebFrontEnd } = (await import(pathToFileURL(WEB_FRONT_END).href)) as {
           startWebFrontEnd(o: {
             port: number;
@@ -303,7 +329,9 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
         closers.push(web.close);
         webUrl = web.url;
       } else {
-        log?.("web view not built: run make build", { missing: WEB_FRONT_END });
+        log?.("web view not available: build apps/web in the repository (make build)", {
+          missing: WEB_FRONT_END,
+        });
       }
     }
 
@@ -334,11 +362,16 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
         : {}),
     };
     const outputsFile =
-      options.outputsFile === undefined ? join(REPO_ROOT, ".local/outputs.json") : options.outputsFile;
+      options.outputsFile === undefined ? join(stateDir(), "outputs.json") : options.outputsFile;
     if (outputsFile) {
       mkdirSync(dirname(outputsFile), { recursive: true });
       writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
       writeFileSync(join(dirname(outputsFile), "workflow.asl.json"), definition);
+    }
+    if (options.userConfigFile) {
+      const file = options.userConfigFile;
+      writeUserConfig(file, outputs, outputsFile ?? null);
+      closers.unshift(async () => removeUserConfig(file));
     }
 
     return {
@@ -346,7 +379,8 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       streamUrl: stream.url,
       tableName,
       stateMachineArn,
-      stepsFunctionArn,
+      stepsFunctionArn: user ? null : stepsFunctionArn,
+      functions,
       region,
       account,
       credentials: auth ? credentials : null,
@@ -364,5 +398,31 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/**
+ * The user-level file `make local` writes so that `stepstream` finds the running stack from any
+ * directory: `$XDG_CONFIG_HOME/stepstream/local.json`, else `~/.config/stepstream/local.json`.
+ */
+export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== "" ? env.XDG_CONFIG_HOME : join(homedir(), ".config");
+  return join(base, "stepstream", "local.json");
+}
+
+function writeUserConfig(file: string, outputs: LocalStack["outputs"], outputsFile: string | null): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const body = { pid: process.pid, startedAt: new Date().toISOString(), outputsFile, outputs };
+  // Owner-only: it holds the stack's development credentials.
+  writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+}
+
+function removeUserConfig(file: string): void {
+  try {
+    const body = JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown };
+    if (body.pid === process.pid) rmSync(file, { force: true });
+  } catch {
+    // Gone or rewritten by another stack: leave it.
   }
 }

@@ -47,9 +47,16 @@ resource "aws_dynamodb_table" "this" {
     enabled = var.point_in_time_recovery_enabled
   }
 
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = var.kms_key_arn
+  # Without a key of yours the table is encrypted with the AWS owned key (free): no block at all.
+  # `enabled = true` without a key would mean the AWS *managed* key (aws/dynamodb), billed per KMS
+  # request (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/EncryptionAtRest.html).
+  dynamic "server_side_encryption" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+
+    content {
+      enabled     = true
+      kms_key_arn = server_side_encryption.value
+    }
   }
 
   tags = var.tags

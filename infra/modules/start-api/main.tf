@@ -22,8 +22,23 @@ locals {
     cors         = local.cors
     function_url = var.stream_url
   })
-  error_template = templatefile("${path.module}/templates/start-execution.error.vtl.tftpl", { cors = local.cors })
-  fault_template = templatefile("${path.module}/templates/start-execution.fault.vtl.tftpl", { cors = local.cors })
+  # One table of StartExecution errors -> status, code and message, read here and by the local stack.
+  start_errors = jsondecode(file("${path.module}/templates/start-execution.errors.json"))
+  error_template = templatefile("${path.module}/templates/start-execution.error.vtl.tftpl", {
+    cors              = local.cors
+    errors            = local.start_errors.errors
+    payload_too_large = local.start_errors.payloadTooLarge
+    default           = local.start_errors.default
+  })
+
+  # The request model: the caller's JSON Schema (draft-04, what API Gateway validates), or the
+  # simulated workflow's. Its description is the message of a refused body (no VTL runs in a
+  # gateway response, so API Gateway's own $context.error.validationErrorString, which is not
+  # JSON-escaped, never goes into the body: it is in the access log instead).
+  request_model_schema = var.request_model_schema != null ? var.request_model_schema : file("${path.module}/templates/workflow-input.schema.json")
+  request_model        = jsondecode(local.request_model_schema)
+  bad_body_message     = "Invalid request body: ${try(local.request_model.description, "the body does not match the start API's request model (a JSON object).")}"
+  fault_template       = templatefile("${path.module}/templates/start-execution.fault.vtl.tftpl", { cors = local.cors })
 
   cors_allow_headers = "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256"
 
@@ -34,7 +49,7 @@ locals {
     BAD_REQUEST_BODY = {
       status  = "400"
       code    = "BadRequest"
-      message = "\"Invalid request body: send a JSON object (the workflow input) whose known fields are within their bounds. $context.error.validationErrorString\""
+      message = jsonencode(local.bad_body_message)
     }
     BAD_REQUEST_PARAMETERS = { status = "400", code = "BadRequest", message = "$context.error.messageString" }
     REQUEST_TOO_LARGE = {
@@ -107,7 +122,7 @@ resource "aws_api_gateway_model" "workflow_input" {
   name         = "WorkflowInput"
   description  = "The body of POST /: a JSON object, the execution's input."
   content_type = "application/json"
-  schema       = file("${path.module}/templates/workflow-input.schema.json")
+  schema       = local.request_model_schema
 }
 
 resource "aws_api_gateway_request_validator" "body" {
@@ -196,10 +211,15 @@ resource "aws_api_gateway_integration" "start" {
   request_templates = {
     "application/json" = local.request_template
   }
+
+  # The role's policy must exist before the first call: without it the first StartExecution after
+  # an apply can be denied while IAM propagates.
+  depends_on = [aws_iam_role_policy.this]
 }
 
 resource "aws_api_gateway_method_response" "start" {
-  for_each = toset(["200", "400", "413", "429", "502"])
+  # 400/409/413/429/500 are set by the 4xx integration response (start-execution.errors.json).
+  for_each = toset(["200", "400", "409", "413", "429", "500", "502"])
 
   rest_api_id         = aws_api_gateway_rest_api.this.id
   resource_id         = aws_api_gateway_rest_api.this.root_resource_id
@@ -382,6 +402,7 @@ resource "aws_api_gateway_stage" "this" {
       integrationLatency = "$context.integration.latency"
       errorResponseType  = "$context.error.responseType"
       errorMessage       = "$context.error.message"
+      validationError    = "$context.error.validationErrorString"
       xrayTraceId        = "$context.xrayTraceId"
     })
   }

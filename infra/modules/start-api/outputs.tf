@@ -45,3 +45,8 @@ output "cloudwatch_log_group_names" {
     execution = aws_cloudwatch_log_group.execution.name
   }
 }
+
+output "request_model_schema" {
+  description = "The request model POST / validates bodies against (JSON Schema draft-04)."
+  value       = aws_api_gateway_model.workflow_input.schema
+}

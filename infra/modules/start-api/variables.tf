@@ -28,6 +28,27 @@ variable "stream_url" {
   }
 }
 
+variable "request_model_schema" {
+  description = "The start API's request model: a JSON Schema (draft-04, the dialect API Gateway validates with) document as a string, e.g. file(\"input.schema.json\"). API Gateway refuses (400) a body that does not match it, before anything starts; its description is the message of that 400. null (default): the simulated workflow's model, templates/workflow-input.schema.json."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.request_model_schema == null || can(jsondecode(var.request_model_schema).type)
+    error_message = "request_model_schema must be a JSON Schema document (a JSON object with a type)."
+  }
+
+  validation {
+    condition     = var.request_model_schema == null || try(jsondecode(var.request_model_schema)["$schema"] == "http://json-schema.org/draft-04/schema#", false)
+    error_message = "request_model_schema must declare \"$schema\": \"http://json-schema.org/draft-04/schema#\": API Gateway models are JSON Schema draft 4."
+  }
+
+  validation {
+    condition     = var.request_model_schema == null || !strcontains(try(tostring(jsondecode(var.request_model_schema).description), ""), "$")
+    error_message = "The request model's description becomes the message of a refused body in a gateway response, where API Gateway substitutes $-variables: it must not contain \"$\"."
+  }
+}
+
 variable "authorization" {
   description = "Authorization of POST /. AWS_IAM (default): callers sign with SigV4 (service execute-api) and need execute-api:Invoke. RISK of NONE: the API becomes public; anyone who finds the URL can start executions, each billed to you (Step Functions, Lambda, DynamoDB), up to the throttling limits. The stream URL stays AWS_IAM, so results are not exposed. Use NONE only for a short-lived public demo."
   type        = string

@@ -5,46 +5,18 @@
 ################################################################################
 
 locals {
-  zip_path = startswith(var.streamer_zip_path, "/") ? var.streamer_zip_path : "${path.root}/${var.streamer_zip_path}"
+  # The region, read from the state machine's ARN (no data source: plans the same on 5.x and 6.x).
+  region = split(":", var.state_machine_arn)[3]
+
+  # "Function URLs are not supported in the following AWS Regions" (as of the Lambda developer guide,
+  # https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html).
+  regions_without_function_urls = [
+    "ap-south-2", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ap-east-2",
+    "ca-west-1", "eu-south-2", "eu-central-2", "il-central-1", "me-central-1",
+  ]
 }
 
-#trivy:ignore:AVD-AWS-0017
-resource "aws_cloudwatch_log_group" "this" {
-  # checkov:skip=CKV_AWS_158:Log groups use the CloudWatch Logs default encryption unless var.cloudwatch_logs_kms_key_arn is set (a key needs a key policy for logs.<region>.amazonaws.com, which this module cannot write for you).
-  # checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (default 30): the logs describe short-lived results (result_ttl_days); set 365 or more where a compliance regime asks for a year.
-  name              = "/aws/lambda/${var.name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.cloudwatch_logs_kms_key_arn
-
-  tags = var.tags
-}
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    sid     = "LambdaAssume"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name                 = var.name
-  description          = "Streamer Lambda ${var.name}: reads (Query only) its own results table, and logs."
-  assume_role_policy   = data.aws_iam_policy_document.assume.json
-  permissions_boundary = var.role_permissions_boundary_arn
-
-  tags = var.tags
-}
-
-#trivy:ignore:AVD-AWS-0057
 data "aws_iam_policy_document" "this" {
-  # checkov:skip=CKV_AWS_111:The only statement with Resource "*" is X-Ray's PutTraceSegments/PutTelemetryRecords/GetSampling*, which support no resource-level permission; every other statement names this stack's table, key or log group.
-  # checkov:skip=CKV_AWS_356:Same X-Ray statement: AWS offers nothing narrower than "*" for these actions.
   statement {
     sid       = "ReadResults"
     effect    = "Allow"
@@ -62,93 +34,66 @@ data "aws_iam_policy_document" "this" {
       resources = [statement.value]
     }
   }
-
-  statement {
-    sid       = "WriteOwnLogs"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
-  }
-
-  # X-Ray has no resource-level permissions: AWS offers nothing narrower than "*" here.
-  statement {
-    sid       = "XRayTracing"
-    effect    = "Allow"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
-    resources = ["*"]
-  }
 }
 
-resource "aws_iam_role_policy" "this" {
-  name   = var.name
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
-}
+# The function, its role (this policy plus its own logs and traces) and its log group.
+module "lambda" {
+  source = "../lambda"
 
-resource "aws_lambda_function" "this" {
-  # checkov:skip=CKV_AWS_116:The streamer is invoked synchronously through its Function URL; a dead-letter queue only receives asynchronous invocations, so it would never receive anything.
-  # checkov:skip=CKV_AWS_117:The function talks only to DynamoDB, CloudWatch and X-Ray over IAM-authenticated public endpoints; a VPC would add NAT or interface endpoints (cost) and no protection for this data.
-  # checkov:skip=CKV_AWS_173:The environment holds only non-secret settings (table name, state machine ARN, timings), encrypted at rest by Lambda with an AWS managed key; set var.kms_key_arn to use a customer managed key.
-  # checkov:skip=CKV_AWS_272:The zip is built from this repository by `make build`; code signing needs an AWS Signer profile and a signed S3 artifact, out of scope for a self-deployed stack.
-  function_name = var.name
-  description   = "stepstream streamer: streams an execution's results from the results table (read-only)."
-  role          = aws_iam_role.this.arn
+  name             = var.name
+  description      = "stepstream streamer: streams an execution's results from the results table (read-only)."
+  role_description = "Streamer Lambda ${var.name}: reads (Query only) its own results table, and logs."
+  policy_json      = data.aws_iam_policy_document.this.json
 
-  filename = local.zip_path
-  # try(): `terraform destroy` must work after `make clean` too; a missing zip still fails apply
-  # (the provider cannot read it) after the check below has said why.
-  source_code_hash = try(filebase64sha256(local.zip_path), null)
-  handler          = var.handler
-  runtime          = var.runtime
-  architectures    = var.architectures
-  memory_size      = var.memory_size
+  zip_path      = var.streamer_zip_path
+  handler       = var.handler
+  runtime       = var.runtime
+  architectures = var.architectures
+  memory_size   = var.memory_size
   # The longest one stream connection may stay open; a client resumes from its last offset after.
-  timeout = var.timeout_seconds
+  timeout_seconds      = var.timeout_seconds
+  reserved_concurrency = var.reserved_concurrency
+  kms_key_arn          = var.kms_key_arn
 
-  reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
-
-  environment {
-    variables = {
-      TABLE_NAME              = var.table_name
-      STATE_MACHINE_ARN       = var.state_machine_arn
-      POLL_INTERVAL_MS        = tostring(var.poll_interval_ms)
-      MAX_POLL_INTERVAL_MS    = tostring(var.max_poll_interval_ms)
-      STREAM_TIMEOUT_SECONDS  = tostring(var.idle_timeout_seconds)
-      HEARTBEAT_SECONDS       = tostring(var.heartbeat_seconds)
-      LONG_POLL_SECONDS       = tostring(var.long_poll_seconds)
-      PAGE_SIZE               = tostring(var.page_size)
-      DEADLINE_MARGIN_MS      = tostring(var.deadline_margin_ms)
-      FINAL_RESULT_FIELD_NAME = var.final_result_field_name
-      POWERTOOLS_LOG_LEVEL    = var.powertools_log_level
-    }
+  environment = {
+    TABLE_NAME              = var.table_name
+    STATE_MACHINE_ARN       = var.state_machine_arn
+    POLL_INTERVAL_MS        = tostring(var.poll_interval_ms)
+    MAX_POLL_INTERVAL_MS    = tostring(var.max_poll_interval_ms)
+    STREAM_TIMEOUT_SECONDS  = tostring(var.idle_timeout_seconds)
+    HEARTBEAT_SECONDS       = tostring(var.heartbeat_seconds)
+    LONG_POLL_SECONDS       = tostring(var.long_poll_seconds)
+    PAGE_SIZE               = tostring(var.page_size)
+    DEADLINE_MARGIN_MS      = tostring(var.deadline_margin_ms)
+    FINAL_RESULT_FIELD_NAME = var.final_result_field_name
+    POWERTOOLS_LOG_LEVEL    = var.powertools_log_level
   }
 
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.this.name
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
+  log_retention_days            = var.log_retention_days
+  cloudwatch_logs_kms_key_arn   = var.cloudwatch_logs_kms_key_arn
+  role_permissions_boundary_arn = var.role_permissions_boundary_arn
 
   tags = var.tags
+}
+
+resource "aws_lambda_function_url" "this" {
+  function_name      = module.lambda.lambda_function_name
+  authorization_type = var.authorization_type
+  invoke_mode        = "RESPONSE_STREAM"
 
   lifecycle {
     precondition {
       condition     = var.idle_timeout_seconds * 1000 + var.deadline_margin_ms < var.timeout_seconds * 1000
       error_message = "idle_timeout_seconds plus deadline_margin_ms must be shorter than timeout_seconds, or a stream would hit the Lambda deadline before it could report an idle execution."
     }
+
+    # Function URLs (and so response streaming through them) do not exist in every region:
+    # https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html
+    precondition {
+      condition     = !contains(local.regions_without_function_urls, local.region)
+      error_message = "Lambda Function URLs are not available in ${local.region} (nor in ${join(", ", local.regions_without_function_urls)}; https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html): the stream URL cannot be created there. Deploy stepstream to another region."
+    }
   }
-
-  depends_on = [aws_iam_role_policy.this]
-}
-
-resource "aws_lambda_function_url" "this" {
-  function_name      = aws_lambda_function.this.function_name
-  authorization_type = var.authorization_type
-  invoke_mode        = "RESPONSE_STREAM"
 
   dynamic "cors" {
     for_each = length(var.cors_allow_origins) > 0 ? [1] : []
@@ -164,9 +109,3 @@ resource "aws_lambda_function_url" "this" {
   }
 }
 
-check "streamer_zip_built" {
-  assert {
-    condition     = fileexists(local.zip_path)
-    error_message = "${local.zip_path} does not exist: run `make build` first (it builds the Lambda zips Terraform deploys)."
-  }
-}

@@ -10,20 +10,25 @@ output "lambda_function_url_id" {
 
 output "lambda_function_arn" {
   description = "ARN of the streamer Lambda (callers need lambda:InvokeFunctionUrl and lambda:InvokeFunction on it)."
-  value       = aws_lambda_function.this.arn
+  value       = module.lambda.lambda_function_arn
 }
 
 output "lambda_function_name" {
   description = "Name of the streamer Lambda."
-  value       = aws_lambda_function.this.function_name
+  value       = module.lambda.lambda_function_name
 }
 
 output "lambda_role_arn" {
   description = "ARN of the streamer's IAM role."
-  value       = aws_iam_role.this.arn
+  value       = module.lambda.lambda_role_arn
 }
 
 output "cloudwatch_log_group_name" {
   description = "Log group of the streamer."
-  value       = aws_cloudwatch_log_group.this.name
+  value       = module.lambda.cloudwatch_log_group_name
+}
+
+output "reserved_concurrency" {
+  description = "The streamer's reserved concurrency, or null when it has none."
+  value       = module.lambda.reserved_concurrency
 }

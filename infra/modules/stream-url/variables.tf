@@ -195,13 +195,13 @@ variable "powertools_log_level" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency of the streamer: the most streams open at once (each holds one instance). -1 removes the reservation, which accounts with a concurrency quota of 10 need."
+  description = "Reserved concurrency of the streamer (the most streams open at once: each holds one instance), or null (default) for none. Opt-in: AWS keeps 100 of the account's concurrency unreserved, so the quota must exceed every reservation plus 100 (https://docs.aws.amazon.com/lambda/latest/dg/configuring-concurrency.html); a reservation also lets abandoned readers (which Lambda cannot see go) exhaust it. -1 also means none."
   type        = number
-  default     = 20
+  default     = null
 
   validation {
-    condition     = var.reserved_concurrency == -1 || (var.reserved_concurrency >= 1 && var.reserved_concurrency <= 1000)
-    error_message = "reserved_concurrency must be -1 (no reservation) or between 1 and 1000."
+    condition     = var.reserved_concurrency == null || var.reserved_concurrency == -1 || try(var.reserved_concurrency >= 1 && var.reserved_concurrency <= 1000, false)
+    error_message = "reserved_concurrency must be null (none), -1 (none) or between 1 and 1000."
   }
 }
 

@@ -1,60 +1,62 @@
 ################################################################################
-# Workflow: the Express state machine (from the one ASL template the local stack
-# also runs) and the step Lambda it invokes.
+# Workflow: an Express state machine (by default the simulated workflow, from the
+# one ASL template the local stack also runs) and the Lambda functions it invokes.
 ################################################################################
 
 locals {
-  steps_function_name = "${var.name}-steps"
+  # The simulated workflow (the AWS sample's): its ASL template and its one step function. A
+  # consumer passes its own definition and functions instead.
+  simulated = var.definition == null && var.definition_template == null && var.functions == null
+  # Functions without an ASL: refused by the state machine's precondition below, with a message.
+  no_definition = var.definition == null && var.definition_template == null && var.functions != null
 
-  zip_path = startswith(var.steps_zip_path, "/") ? var.steps_zip_path : "${path.root}/${var.steps_zip_path}"
-
-  definition = templatefile("${path.module}/templates/workflow.asl.json.tftpl", {
-    steps_function_arn = aws_lambda_function.steps.arn
-    step_wait_seconds  = var.step_wait_seconds
-  })
-}
-
-################################################################################
-# Step Lambda
-################################################################################
-
-#trivy:ignore:AVD-AWS-0017
-resource "aws_cloudwatch_log_group" "steps" {
-  # checkov:skip=CKV_AWS_158:Log groups use the CloudWatch Logs default encryption unless var.cloudwatch_logs_kms_key_arn is set (a key needs a key policy for logs.<region>.amazonaws.com, which this module cannot write for you).
-  # checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (default 30): the logs describe short-lived results (result_ttl_days); set 365 or more where a compliance regime asks for a year.
-  name              = "/aws/lambda/${local.steps_function_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.cloudwatch_logs_kms_key_arn
-
-  tags = var.tags
-}
-
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    sid     = "LambdaAssume"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
+  simulated_functions = {
+    steps = {
+      zip_path             = var.steps_zip_path
+      handler              = var.steps_handler
+      description          = "stepstream step Lambda: plans runs and writes each result to the results table."
+      memory_size          = var.steps_memory_size
+      timeout_seconds      = var.steps_timeout_seconds
+      reserved_concurrency = var.steps_reserved_concurrency
+      # The Plan step refuses a concurrency above the reservation (it would be throttled).
+      environment    = var.steps_reserved_concurrency == null || var.steps_reserved_concurrency == -1 ? {} : { MAX_CONCURRENCY = tostring(var.steps_reserved_concurrency) }
+      writes_results = true
     }
   }
+
+  functions = var.functions != null ? var.functions : (local.simulated ? local.simulated_functions : {})
+
+  # What every deployed function is told about the results table (putResult reads it).
+  results_environment = {
+    TABLE_NAME              = var.table_name
+    RESULT_TTL_DAYS         = tostring(var.result_ttl_days)
+    FINAL_RESULT_FIELD_NAME = var.final_result_field_name
+    POWERTOOLS_LOG_LEVEL    = var.powertools_log_level
+  }
+
+  # Every function the state machine may invoke, by key: the ones deployed here and the caller's.
+  function_arns = merge(
+    var.lambda_function_arns,
+    { for k, f in module.functions : k => f.lambda_function_arn },
+  )
+
+  template_variables = merge(
+    local.simulated ? { step_wait_seconds = var.step_wait_seconds } : {},
+    var.definition_variables,
+    { for k, arn in local.function_arns : "${k}_function_arn" => arn },
+  )
+
+  definition = var.definition != null ? var.definition : local.no_definition ? "{\"States\":{}}" : templatefile(
+    var.definition_template != null ? var.definition_template : "${path.module}/templates/workflow.asl.json.tftpl",
+    local.template_variables,
+  )
 }
 
-resource "aws_iam_role" "steps" {
-  name                 = "${var.name}-steps"
-  description          = "Step Lambda of ${var.name}: writes results to its own table, and logs."
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
-  permissions_boundary = var.role_permissions_boundary_arn
+################################################################################
+# Writers: exactly what putResult needs on the results table
+################################################################################
 
-  tags = var.tags
-}
-
-#trivy:ignore:AVD-AWS-0057
-data "aws_iam_policy_document" "steps" {
-  # checkov:skip=CKV_AWS_111:The only statement with Resource "*" is X-Ray's PutTraceSegments/PutTelemetryRecords/GetSampling*, which support no resource-level permission; every other statement names this stack's table, index, key or log group.
-  # checkov:skip=CKV_AWS_356:Same X-Ray statement: AWS offers nothing narrower than "*" for these actions.
+data "aws_iam_policy_document" "writer" {
   statement {
     sid       = "AppendResults"
     effect    = "Allow"
@@ -82,72 +84,46 @@ data "aws_iam_policy_document" "steps" {
       resources = [statement.value]
     }
   }
-
-  statement {
-    sid       = "WriteOwnLogs"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.steps.arn}:*"]
-  }
-
-  # X-Ray has no resource-level permissions: AWS offers nothing narrower than "*" here.
-  statement {
-    sid       = "XRayTracing"
-    effect    = "Allow"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
-    resources = ["*"]
-  }
 }
 
-resource "aws_iam_role_policy" "steps" {
-  name   = "${var.name}-steps"
-  role   = aws_iam_role.steps.id
-  policy = data.aws_iam_policy_document.steps.json
-}
+################################################################################
+# The workflow's functions (zips deployed here), each with its role and log group
+################################################################################
 
-resource "aws_lambda_function" "steps" {
-  # checkov:skip=CKV_AWS_116:The step Lambda is invoked synchronously by Step Functions (lambda:invoke); a failed invoke is retried by the state machine and caught into a terminal error record, so a dead-letter queue would never receive anything.
-  # checkov:skip=CKV_AWS_117:The function talks only to DynamoDB, CloudWatch and X-Ray over IAM-authenticated public endpoints; a VPC would add NAT or interface endpoints (cost) and no protection for this data.
-  # checkov:skip=CKV_AWS_173:The environment holds only non-secret settings (table name, TTL, field name, log level), encrypted at rest by Lambda with an AWS managed key; set var.kms_key_arn to use a customer managed key.
-  # checkov:skip=CKV_AWS_272:The zip is built from this repository by `make build`; code signing needs an AWS Signer profile and a signed S3 artifact, out of scope for a self-deployed stack.
-  function_name = local.steps_function_name
-  description   = "stepstream step Lambda: plans runs and writes each result to the results table."
-  role          = aws_iam_role.steps.arn
+module "functions" {
+  source   = "../lambda"
+  for_each = local.functions
 
-  filename = local.zip_path
-  # try(): `terraform destroy` must work after `make clean` too; a missing zip still fails apply
-  # (the provider cannot read it) after the check below has said why.
-  source_code_hash = try(filebase64sha256(local.zip_path), null)
-  handler          = var.steps_handler
-  runtime          = var.runtime
-  architectures    = var.architectures
-  memory_size      = var.steps_memory_size
-  timeout          = var.steps_timeout_seconds
+  name             = "${var.name}-${each.key}"
+  description      = coalesce(try(each.value.description, null), "${var.name}: ${each.key}")
+  role_description = "Function ${each.key} of ${var.name}${try(each.value.writes_results, true) ? ": writes results to its own table, and logs" : ": logs"}."
+  policy_json      = try(each.value.writes_results, true) ? data.aws_iam_policy_document.writer.json : null
 
-  reserved_concurrent_executions = var.steps_reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
+  zip_path             = each.value.zip_path
+  handler              = coalesce(try(each.value.handler, null), "index.handler")
+  runtime              = var.runtime
+  architectures        = var.architectures
+  memory_size          = coalesce(try(each.value.memory_size, null), 256)
+  timeout_seconds      = coalesce(try(each.value.timeout_seconds, null), 60)
+  reserved_concurrency = try(each.value.reserved_concurrency, null)
+  kms_key_arn          = var.kms_key_arn
+  environment          = merge(local.results_environment, coalesce(try(each.value.environment, null), {}))
 
-  environment {
-    variables = {
-      TABLE_NAME              = var.table_name
-      RESULT_TTL_DAYS         = tostring(var.result_ttl_days)
-      FINAL_RESULT_FIELD_NAME = var.final_result_field_name
-      POWERTOOLS_LOG_LEVEL    = var.powertools_log_level
-    }
-  }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.steps.name
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
+  log_retention_days            = var.log_retention_days
+  cloudwatch_logs_kms_key_arn   = var.cloudwatch_logs_kms_key_arn
+  role_permissions_boundary_arn = var.role_permissions_boundary_arn
 
   tags = var.tags
+}
 
-  depends_on = [aws_iam_role_policy.steps]
+# Roles of the caller's own writers (Lambda functions deployed elsewhere, containers, tasks) get
+# the same writer policy.
+resource "aws_iam_role_policy" "writers" {
+  for_each = var.writer_role_arns
+
+  name   = "${var.name}-write-results"
+  role   = element(split("/", each.value), length(split("/", each.value)) - 1)
+  policy = data.aws_iam_policy_document.writer.json
 }
 
 ################################################################################
@@ -185,7 +161,7 @@ data "aws_iam_policy_document" "states_assume" {
 
 resource "aws_iam_role" "this" {
   name                 = "${var.name}-states"
-  description          = "State machine ${var.name}: invokes its own step Lambda, delivers its logs and traces."
+  description          = "State machine ${var.name}: invokes its own functions, delivers its logs and traces."
   assume_role_policy   = data.aws_iam_policy_document.states_assume.json
   permissions_boundary = var.role_permissions_boundary_arn
 
@@ -197,14 +173,14 @@ data "aws_iam_policy_document" "this" {
   # checkov:skip=CKV_AWS_109:logs:PutResourcePolicy is one of the log-delivery actions Step Functions logging needs; it supports no resource-level permission, so AWS offers nothing narrower than "*".
   # checkov:skip=CKV_AWS_111:The statements with Resource "*" are the CloudWatch Logs log-delivery actions Step Functions logging needs and X-Ray's tracing actions: AWS offers no resource-level permission for either.
   # checkov:skip=CKV_AWS_356:Same statements: AWS offers nothing narrower than "*" for the log-delivery and X-Ray actions.
+  # The caller's own service integrations (SNS, SQS, another state machine...), if any.
+  source_policy_documents = var.state_machine_policy_json == null ? [] : [var.state_machine_policy_json]
+
   statement {
-    sid     = "InvokeOwnStepFunction"
-    effect  = "Allow"
-    actions = ["lambda:InvokeFunction"]
-    resources = [
-      aws_lambda_function.steps.arn,
-      "${aws_lambda_function.steps.arn}:*",
-    ]
+    sid       = "InvokeOwnFunctions"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunction"]
+    resources = flatten([for arn in values(local.function_arns) : [arn, "${arn}:*"]])
   }
 
   # Step Functions delivers logs through CloudWatch Logs "vended log" deliveries. These
@@ -258,12 +234,13 @@ resource "aws_sfn_state_machine" "this" {
 
   tags = var.tags
 
+  lifecycle {
+    precondition {
+      condition     = !local.no_definition
+      error_message = "Give the workflow's ASL: definition_template (a file rendered with templatefile()) or definition (a rendered JSON string)."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.this]
 }
 
-check "steps_zip_built" {
-  assert {
-    condition     = fileexists(local.zip_path)
-    error_message = "${local.zip_path} does not exist: run `make build` first (it builds the Lambda zips Terraform deploys)."
-  }
-}

@@ -8,13 +8,74 @@ variable "name" {
   }
 }
 
+variable "definition" {
+  description = "Your workflow's ASL definition, already rendered (a JSON string), or null. Takes precedence over definition_template. null for both: the simulated workflow."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.definition == null || can(jsondecode(var.definition).States)
+    error_message = "definition must be an ASL document (JSON with States)."
+  }
+}
+
+variable "definition_template" {
+  description = "Path of your workflow's ASL template, rendered with templatefile(): it gets definition_variables plus <key>_function_arn for every function (deployed here or given in lambda_function_arns). null: the simulated workflow's template."
+  type        = string
+  default     = null
+}
+
+variable "definition_variables" {
+  description = "Variables of definition_template (besides the <key>_function_arn ones)."
+  type        = map(any)
+  default     = {}
+}
+
+variable "functions" {
+  description = "Lambda functions to deploy for the workflow, by key (named <name>-<key>; the ARN reaches the template as <key>_function_arn). Each gets its own role and log group, the results table's environment (TABLE_NAME, RESULT_TTL_DAYS, FINAL_RESULT_FIELD_NAME, POWERTOOLS_LOG_LEVEL) merged under its own, and, with writes_results (default true), exactly what putResult needs on the table. null: the simulated workflow's one step function."
+  type = map(object({
+    zip_path             = string
+    handler              = optional(string)
+    description          = optional(string)
+    memory_size          = optional(number)
+    timeout_seconds      = optional(number)
+    reserved_concurrency = optional(number)
+    environment          = optional(map(string))
+    writes_results       = optional(bool, true)
+  }))
+  default = null
+}
+
+variable "lambda_function_arns" {
+  description = "Functions deployed elsewhere that the state machine may invoke, by key (their ARN reaches the template as <key>_function_arn). Give their roles write access with writer_role_arns."
+  type        = map(string)
+  default     = {}
+}
+
+variable "writer_role_arns" {
+  description = "IAM roles (deployed elsewhere) that write results, by a key of your choice: each gets the writer policy (writer_policy_json) as an inline policy. Anything that cannot take an inline policy here (another account, a container's task role you manage elsewhere) attaches the writer_policy_json output itself."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for arn in values(var.writer_role_arns) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "writer_role_arns must map keys to IAM role ARNs (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
+variable "state_machine_policy_json" {
+  description = "An IAM policy document (JSON) for the state machine's other service integrations (SNS, SQS, ...), or null. Invoking the functions above is granted already."
+  type        = string
+  default     = null
+}
+
 variable "table_name" {
   description = "Name of the results table the steps write to (TABLE_NAME)."
   type        = string
 }
 
 variable "table_arn" {
-  description = "ARN of the results table. The step Lambda may PutItem and Query on it and Query its ByRecordKey index, nothing else."
+  description = "ARN of the results table. Writers may PutItem and Query on it and Query its ByRecordKey index, nothing else."
   type        = string
 
   validation {
@@ -86,13 +147,13 @@ variable "steps_timeout_seconds" {
 }
 
 variable "steps_reserved_concurrency" {
-  description = "Reserved concurrency of the step Lambda: a ceiling that protects the account's other functions (and a floor for this one). -1 removes the reservation, which accounts with a concurrency quota of 10 need."
+  description = "Reserved concurrency of the simulated workflow's step Lambda, or null (default) for none. Opt-in: AWS keeps 100 of the account's concurrency unreserved, so the quota must exceed every reservation plus 100 (https://docs.aws.amazon.com/lambda/latest/dg/configuring-concurrency.html). When set, the Plan step refuses a concurrency above it (MAX_CONCURRENCY). -1 also means none."
   type        = number
-  default     = 20
+  default     = null
 
   validation {
-    condition     = var.steps_reserved_concurrency == -1 || (var.steps_reserved_concurrency >= 1 && var.steps_reserved_concurrency <= 1000)
-    error_message = "steps_reserved_concurrency must be -1 (no reservation) or between 1 and 1000."
+    condition     = var.steps_reserved_concurrency == null || var.steps_reserved_concurrency == -1 || try(var.steps_reserved_concurrency >= 1 && var.steps_reserved_concurrency <= 1000, false)
+    error_message = "steps_reserved_concurrency must be null (none), -1 (none) or between 1 and 1000."
   }
 }
 

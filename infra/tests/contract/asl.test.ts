@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { terminalRecordProblems } from "./asl-rules.js";
 import { INFRA_DIR, REPO_DIR } from "./hcl.js";
 import { evaluateString, hclString, requireTerraform } from "./terraform.js";
 
@@ -102,6 +103,59 @@ describe("local stack parity", () => {
       const rendered = local.renderWorkflowDefinition?.(FIXED_VARS);
       const saved = readFileSync(GOLDEN, "utf8");
       expect(rendered === saved, "the local stack must run exactly what Terraform deploys").toBe(true);
+    },
+  );
+});
+
+describe("every run a Catch can see ends with a terminal record (issue 11 items 4, 5)", () => {
+  test("the simulated workflow: Task timeouts, Lambda retries (throttling included), Catch into RecordFailure", () => {
+    const def = JSON.parse(readFileSync(GOLDEN, "utf8"));
+    expect(terminalRecordProblems(def, "RecordFailure")).toEqual([]);
+    // The state machine's own timeout stays (Express ends at 300 s anyway): no Catch sees it, and the
+    // reader-side bound covers it (CONTRACTS.md item 4).
+    expect(def.TimeoutSeconds).toBe(300);
+  });
+
+  test("the check fails on a definition without Task timeouts, throttling retries or Catch", () => {
+    const def = JSON.parse(readFileSync(GOLDEN, "utf8"));
+    delete def.States.Plan.TimeoutSeconds;
+    def.States.Steps.ItemProcessor.States.Step.Retry = def.States.Steps.ItemProcessor.States.Step.Retry.slice(
+      0,
+      1,
+    );
+    delete def.States.FinalStep.Catch;
+    const problems = terminalRecordProblems(def, "RecordFailure").join("\n");
+    expect(problems).toMatch(/Plan: a Task without TimeoutSeconds/);
+    expect(problems).toMatch(/Steps\/Step: does not retry Lambda.TooManyRequestsException/);
+    expect(problems).toMatch(/FinalStep: does not catch States.ALL into RecordFailure/);
+  });
+
+  test("each Task's timeout is shorter than the run: a step (at most 120 s of work) times out before Express's 300 s", () => {
+    const def = JSON.parse(readFileSync(GOLDEN, "utf8"));
+    const step = def.States.Steps.ItemProcessor.States.Step;
+    expect(step.TimeoutSeconds).toBeGreaterThan(120);
+    expect(step.TimeoutSeconds).toBeLessThan(300);
+    expect(def.States.FinalStep.TimeoutSeconds).toBe(step.TimeoutSeconds);
+  });
+});
+
+describe("examples/parallel-writers: a consumer's own ASL keeps the same rules", () => {
+  const template = join(INFRA_DIR, "examples/parallel-writers/workflow.asl.json.tftpl");
+  const render = () =>
+    evaluateString(
+      `templatefile(${hclString(template)}, { task_timeout_seconds = 60, summarize_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:s", translate_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:t", finish_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:f" })`,
+    );
+
+  test.runIf(haveTerraform)("rendered by Terraform, it is valid ASL (asl-validator)", () => {
+    const result = validate(render());
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  test.runIf(haveTerraform)(
+    "Task timeouts, Lambda retries (throttling included), Catch into RecordFailure",
+    () => {
+      expect(terminalRecordProblems(JSON.parse(render()), "RecordFailure")).toEqual([]);
     },
   );
 });

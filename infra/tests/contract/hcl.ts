@@ -22,6 +22,8 @@ export const REAL_MODULE_DIRS = [
   join(INFRA_DIR, "modules/workflow"),
   join(INFRA_DIR, "modules/start-api"),
   join(INFRA_DIR, "modules/stream-url"),
+  join(INFRA_DIR, "modules/lambda"),
+  join(INFRA_DIR, "modules/stepstream"),
 ];
 
 // biome-ignore lint/suspicious/noExplicitAny: hcl2json returns untyped JSON.
@@ -251,6 +253,9 @@ function statementLine(block: Block, sid: string): number {
   return block.startLine;
 }
 
+const asList = (v: unknown): string[] =>
+  Array.isArray(v) ? v : v === undefined || v === null ? [] : [String(v)];
+
 export function statements(block: Block): Statement[] {
   const raw: Json[] = [
     ...(block.body.statement ?? []),
@@ -261,8 +266,9 @@ export function statements(block: Block): Statement[] {
     return {
       block,
       sid,
-      actions: s.actions ?? [],
-      resources: s.resources ?? [],
+      actions: asList(s.actions),
+      // An expression (`${flatten([...])}`) is one string, not a list of characters.
+      resources: asList(s.resources),
       principals: s.principals ?? [],
       line: statementLine(block, sid),
     };

@@ -44,6 +44,12 @@ const ALLOWED: { action: RegExp; resource: RegExp; why: string }[] = [
     why: "the module's own function",
   },
   {
+    // The workflow's functions: the ones it deploys and the ones its caller names, and nothing else.
+    action: /^lambda:InvokeFunction$/,
+    resource: /^\$\{flatten\(\[for arn in values\(local\.function_arns\) : \[arn, "\$\{arn\}:\*"\]\]\)\}$/,
+    why: "the workflow's own functions (local.function_arns)",
+  },
+  {
     action: /^states:StartExecution$/,
     resource: /^\$\{var\.state_machine_arn\}$/,
     why: "the state machine given to the module",

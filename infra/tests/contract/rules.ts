@@ -116,7 +116,12 @@ const lambda: Rule[] = [
     title: "Lambda has a function-level concurrency limit",
     kind: "resource",
     types: ["aws_lambda_function"],
-    check: (b) => configured(b, b.body.reserved_concurrent_executions) || "no reserved_concurrent_executions",
+    // A reservation is opt-in here (issue 11 item 3): -1, null or an expression that is -1 by default
+    // does not meet the rule, and the block must say why it skips it.
+    check: (b) => {
+      const v = value(b, b.body.reserved_concurrent_executions);
+      return (typeof v === "number" && v >= 0) || "no reserved_concurrent_executions (by default)";
+    },
   },
   {
     id: "CKV_AWS_116",

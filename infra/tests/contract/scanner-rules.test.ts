@@ -66,6 +66,7 @@ describe("suppressions", () => {
     // The deliberate skips, by rule: each present with a reason on the blocks it concerns.
     const expected: Record<string, string[]> = {
       CKV_AWS_119: ["aws_dynamodb_table"],
+      CKV_AWS_115: ["aws_lambda_function"],
       CKV_AWS_116: ["aws_lambda_function"],
       CKV_AWS_117: ["aws_lambda_function"],
       CKV_AWS_173: ["aws_lambda_function"],
@@ -160,7 +161,7 @@ describe("least privilege (issue 5)", () => {
     expect(problems).toMatch(/Query beyond the table itself/);
   });
 
-  test("the state machine may invoke only its own step Lambda", () => {
+  test("the state machine may invoke only its own functions: the ones it deploys and the ones its caller names", () => {
     const workflow = real.find((m) => m.name === "modules/workflow");
     const doc = workflow?.blocks.find((b) => b.address === "data.aws_iam_policy_document.this");
     const invoke = (doc?.body.statement ?? []).filter((s: { actions: string[] }) =>
@@ -169,9 +170,15 @@ describe("least privilege (issue 5)", () => {
     expect(invoke).toEqual([
       expect.objectContaining({
         actions: ["lambda:InvokeFunction"],
-        resources: ["${aws_lambda_function.steps.arn}", "${aws_lambda_function.steps.arn}:*"],
+        resources: '${flatten([for arn in values(local.function_arns) : [arn, "${arn}:*"]])}',
       }),
     ]);
+    const locals = workflow?.files
+      .flatMap((f) => f.json.locals ?? [])
+      .find((l: { function_arns?: string }) => l.function_arns);
+    expect(locals?.function_arns).toBe(
+      "${merge(\n    var.lambda_function_arns,\n    { for k, f in module.functions : k => f.lambda_function_arn },\n  )}",
+    );
   });
 
   test("the API's role may only start this state machine", () => {
@@ -185,11 +192,14 @@ describe("least privilege (issue 5)", () => {
     ]);
     const integration = api?.blocks.find((b) => b.address === "aws_api_gateway_integration.start");
     expect(integration?.body.credentials).toBe("${aws_iam_role.this.arn}");
+    // The first StartExecution after an apply must not race IAM: the integration waits for the policy.
+    expect(integration?.body.depends_on).toContain("${aws_iam_role_policy.this}");
   });
 
-  test("the root wires each module to its own siblings (its own table, state machine and URL)", () => {
+  test("the stepstream module wires each module to its own siblings (its own table, state machine and URL)", () => {
     const root = real.find((m) => m.name === ".");
-    const calls = root?.moduleCalls;
+    expect(root?.moduleCalls.get("stepstream")?.source).toBe("./modules/stepstream");
+    const calls = real.find((m) => m.name === "modules/stepstream")?.moduleCalls;
     expect(calls?.get("workflow")).toMatchObject({ table_arn: "${module.results_table.dynamodb_table_arn}" });
     expect(calls?.get("stream_url")).toMatchObject({
       table_arn: "${module.results_table.dynamodb_table_arn}",
@@ -216,9 +226,12 @@ describe("authentication by default (issue 5)", () => {
 
   test("POST / is AWS_IAM by default, from the root variable down to the method", () => {
     const root = real.find((m) => m.name === ".");
+    const stepstream = real.find((m) => m.name === "modules/stepstream");
     const api = real.find((m) => m.name === "modules/start-api");
     expect(root?.variables.get("api_authorization")).toBe("AWS_IAM");
-    expect(root?.moduleCalls.get("start_api")?.authorization).toBe("${var.api_authorization}");
+    expect(root?.moduleCalls.get("stepstream")?.api_authorization).toBe("${var.api_authorization}");
+    expect(stepstream?.variables.get("api_authorization")).toBe("AWS_IAM");
+    expect(stepstream?.moduleCalls.get("start_api")?.authorization).toBe("${var.api_authorization}");
     expect(api?.variables.get("authorization")).toBe("AWS_IAM");
     const post = api?.blocks.find((b) => b.address === "aws_api_gateway_method.start");
     expect(post?.body.authorization).toBe("${var.authorization}");

@@ -8,6 +8,9 @@ const EnvSchema = z.object({
     z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)),
     DEFAULT_FINAL_RESULT_FIELD,
   ),
+  // The step function's reserved concurrency, when one is set (Terraform): the Plan step refuses a
+  // higher `concurrency`.
+  MAX_CONCURRENCY: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000))),
 });
 
 /** The step Lambda's configuration, from its environment. */
@@ -15,6 +18,8 @@ export interface StepsConfig {
   tableName: string;
   resultTtlDays: number;
   finalResultField: string;
+  /** Highest `concurrency` a run may ask for (the step function's reserved concurrency), if any. */
+  maxConcurrency?: number;
 }
 
 /** Parses and validates the environment once (at cold start); throws a readable error. */
@@ -29,5 +34,6 @@ export function loadStepsConfig(env: NodeJS.ProcessEnv = process.env): StepsConf
     tableName: r.data.TABLE_NAME,
     resultTtlDays: r.data.RESULT_TTL_DAYS,
     finalResultField: r.data.FINAL_RESULT_FIELD_NAME,
+    ...(r.data.MAX_CONCURRENCY === undefined ? {} : { maxConcurrency: r.data.MAX_CONCURRENCY }),
   };
 }

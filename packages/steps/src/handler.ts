@@ -45,7 +45,9 @@ export async function handler(event: StepEvent, context?: Context): Promise<unkn
   try {
     switch (event.action) {
       case "plan":
-        return planWorkflow(event.input, event.executionArn, event.defaultStepWaitSeconds);
+        return planWorkflow(event.input, event.executionArn, event.defaultStepWaitSeconds, {
+          ...(config.maxConcurrency === undefined ? {} : { maxConcurrency: config.maxConcurrency }),
+        });
       case "step": {
         const work =
           (event.stepDurationMs ?? 0) + Math.floor(Math.random() * ((event.stepJitterMs ?? 0) + 1));

@@ -16,10 +16,13 @@ const optionalInt = (min: number, max: number, description: string) =>
   described(z.optional(int(min, max)), description);
 
 /**
- * The simulated workflow's input, bounded. Unknown fields are kept (the whole input is the
- * workflow's input), known ones are validated.
+ * The simulated workflow's input, bounded: exactly what the start API's request model
+ * (`infra/modules/start-api/templates/workflow-input.schema.json`) accepts, unknown fields refused
+ * as there. The Plan step checks it again (an execution can be started without the API) and adds
+ * what a JSON Schema cannot say: `failAt` below `count`, the run within Express's 5 minutes, and
+ * `concurrency` within the step function's reserved concurrency.
  */
-export const WorkflowInputSchema = z.looseObject({
+export const WorkflowInputSchema = z.strictObject({
   count: optionalInt(1, WORKFLOW_LIMITS.maxCount, "Number of results (default 5)."),
   concurrency: optionalInt(1, WORKFLOW_LIMITS.maxConcurrency, "Map concurrency (default 1)."),
   stepWaitSeconds: optionalInt(
@@ -60,7 +63,12 @@ export interface WorkflowPlan {
  * planWorkflow({ count: 3 }, arn, 7).items; // [0, 1, 2]
  * ```
  */
-export function planWorkflow(input: unknown, executionArn: string, defaultWaitSeconds: number): WorkflowPlan {
+export function planWorkflow(
+  input: unknown,
+  executionArn: string,
+  defaultWaitSeconds: number,
+  limits: { maxConcurrency?: number } = {},
+): WorkflowPlan {
   const parsed = WorkflowInputSchema.safeParse(input ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -81,6 +89,14 @@ export function planWorkflow(input: unknown, executionArn: string, defaultWaitSe
   const stepDurationMs = (i.stepDurationMs ?? 0) + remainderMs;
   const stepJitterMs = i.stepJitterMs ?? 0;
   const failAt = i.failAt ?? -1;
+  // More Map iterations at once than the step function may run would be throttled
+  // (Lambda.TooManyRequestsException) until the Retry gives up: refuse them here, in the plan.
+  if (limits.maxConcurrency !== undefined && concurrency > limits.maxConcurrency) {
+    throw new StepstreamError(
+      "BadRequest",
+      `invalid workflow input: concurrency ${concurrency} is above the step function's reserved concurrency (${limits.maxConcurrency})`,
+    );
+  }
   if (failAt >= count) {
     throw new StepstreamError("BadRequest", `invalid workflow input: failAt must be below count (${count})`);
   }

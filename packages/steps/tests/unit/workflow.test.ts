@@ -30,7 +30,6 @@ describe("planWorkflow", () => {
         stepDurationMs: 10,
         stepJitterMs: 5,
         failAt: 3,
-        extra: "kept",
       },
       ARN,
       7,
@@ -68,6 +67,8 @@ describe("planWorkflow", () => {
     [{ count: 100, stepWaitSeconds: 10 }, /300 s/],
     ["not an object", /input/],
     [[1, 2], /input/],
+    [{ concurency: 3 }, /concurency/],
+    [{ count: 3, extra: "refused, as the API's model refuses it" }, /extra/],
   ])("rejects %j with BadRequest", (input, message) => {
     expect(() => planWorkflow(input, ARN, 7)).toThrow(StepstreamError);
     expect(() => planWorkflow(input, ARN, 7)).toThrow(message);
@@ -77,6 +78,16 @@ describe("planWorkflow", () => {
     expect(() => planWorkflow({ count: 2.5 }, ARN, 7)).toThrow(
       "invalid workflow input: count: Invalid input: expected int, received number",
     );
+  });
+});
+
+describe("planWorkflow with the step function's reserved concurrency", () => {
+  it("refuses a concurrency above the reservation, and accepts it up to the reservation", () => {
+    expect(() => planWorkflow({ concurrency: 21 }, ARN, 7, { maxConcurrency: 20 })).toThrow(
+      /reserved concurrency \(20\)/,
+    );
+    expect(planWorkflow({ concurrency: 20 }, ARN, 7, { maxConcurrency: 20 }).concurrency).toBe(20);
+    expect(planWorkflow({ concurrency: 40 }, ARN, 7).concurrency).toBe(40);
   });
 });
 
