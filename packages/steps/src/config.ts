@@ -1,16 +1,16 @@
 import { DEFAULT_FINAL_RESULT_FIELD } from "@stepstream/results-schema";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 const EnvSchema = z.object({
-  TABLE_NAME: z.string().min(3).max(255),
-  RESULT_TTL_DAYS: z.coerce.number().positive().max(3650).default(7),
-  FINAL_RESULT_FIELD_NAME: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)
-    .default(DEFAULT_FINAL_RESULT_FIELD),
+  TABLE_NAME: z.string().check(z.minLength(3), z.maxLength(255)),
+  RESULT_TTL_DAYS: z._default(z.coerce.number().check(z.positive(), z.maximum(3650)), 7),
+  FINAL_RESULT_FIELD_NAME: z._default(
+    z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)),
+    DEFAULT_FINAL_RESULT_FIELD,
+  ),
   // The step function's reserved concurrency, when one is set (Terraform): the Plan step refuses a
   // higher `concurrency`.
-  MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
+  MAX_CONCURRENCY: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000))),
 });
 
 /** The step Lambda's configuration, from its environment. */

@@ -1,5 +1,5 @@
-import { StepstreamError } from "@stepstream/results-schema";
-import { z } from "zod";
+import { described, StepstreamError } from "@stepstream/results-schema";
+import * as z from "zod/mini";
 
 /** Bounds of the simulated workflow's input. Express workflows run at most 5 minutes. */
 export const WORKFLOW_LIMITS = {
@@ -10,7 +10,10 @@ export const WORKFLOW_LIMITS = {
   maxRunSeconds: 280,
 } as const;
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+/** An optional bounded integer field, with its description. */
+const optionalInt = (min: number, max: number, description: string) =>
+  described(z.optional(int(min, max)), description);
 
 /**
  * The simulated workflow's input, bounded: exactly what the start API's request model
@@ -20,20 +23,20 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
  * `concurrency` within the step function's reserved concurrency.
  */
 export const WorkflowInputSchema = z.strictObject({
-  count: int(1, WORKFLOW_LIMITS.maxCount).optional().describe("Number of results (default 5)."),
-  concurrency: int(1, WORKFLOW_LIMITS.maxConcurrency).optional().describe("Map concurrency (default 1)."),
-  stepWaitSeconds: int(0, WORKFLOW_LIMITS.maxStepWaitSeconds)
-    .optional()
-    .describe("Wait state before each step, seconds (default: step_wait_seconds)."),
-  stepDurationMs: int(0, WORKFLOW_LIMITS.maxStepDurationMs)
-    .optional()
-    .describe("Work time inside each step."),
-  stepJitterMs: int(0, WORKFLOW_LIMITS.maxStepDurationMs)
-    .optional()
-    .describe("Random extra work time per step, 0..stepJitterMs."),
-  failAt: int(0, WORKFLOW_LIMITS.maxCount - 1)
-    .optional()
-    .describe("Index of a step that fails on purpose."),
+  count: optionalInt(1, WORKFLOW_LIMITS.maxCount, "Number of results (default 5)."),
+  concurrency: optionalInt(1, WORKFLOW_LIMITS.maxConcurrency, "Map concurrency (default 1)."),
+  stepWaitSeconds: optionalInt(
+    0,
+    WORKFLOW_LIMITS.maxStepWaitSeconds,
+    "Wait state before each step, seconds (default: step_wait_seconds).",
+  ),
+  stepDurationMs: optionalInt(0, WORKFLOW_LIMITS.maxStepDurationMs, "Work time inside each step."),
+  stepJitterMs: optionalInt(
+    0,
+    WORKFLOW_LIMITS.maxStepDurationMs,
+    "Random extra work time per step, 0..stepJitterMs.",
+  ),
+  failAt: optionalInt(0, WORKFLOW_LIMITS.maxCount - 1, "Index of a step that fails on purpose."),
 });
 export type WorkflowInput = z.infer<typeof WorkflowInputSchema>;
 

@@ -69,6 +69,24 @@ describe("record codec", () => {
     expect(() => parseRecord({ ...r, ResultTimestamp: "2026-12-01T21:33:15Z" })).toThrow(/ResultTimestamp/);
   });
 
+  it("says what is wrong with a record in words (zod/mini has no messages without a locale)", () => {
+    // Prepare
+    const r = fromItem(toItem(base), 0)?.record;
+    // Act / Assess
+    expect(() => parseRecord({ ...r, RecordKey: "" })).toThrow(
+      "invalid record: RecordKey: Too small: expected string to have >=1 characters",
+    );
+    expect(() => parseRecord({ ...r, WrittenAt: 1.5 })).toThrow(
+      "invalid record: WrittenAt: Invalid input: expected int, received number",
+    );
+    expect(() => parseRecord({ ...r, Type: "done" })).toThrow(
+      'invalid record: Type: Invalid option: expected one of "result"|"final"|"error"|"timeout"',
+    );
+    expect(() => parseRecord(null)).toThrow(
+      "invalid record: (root): Invalid input: expected object, received null",
+    );
+  });
+
   it("reads an item written before WrittenAt existed (ResultTimestamp as epoch ms)", () => {
     const item = toItem(base);
     delete item.WrittenAt;

@@ -73,6 +73,12 @@ describe("planWorkflow", () => {
     expect(() => planWorkflow(input, ARN, 7)).toThrow(StepstreamError);
     expect(() => planWorkflow(input, ARN, 7)).toThrow(message);
   });
+
+  it("words the problem as a person reads it", () => {
+    expect(() => planWorkflow({ count: 2.5 }, ARN, 7)).toThrow(
+      "invalid workflow input: count: Invalid input: expected int, received number",
+    );
+  });
 });
 
 describe("planWorkflow with the step function's reserved concurrency", () => {

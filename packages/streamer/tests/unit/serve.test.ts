@@ -155,7 +155,7 @@ describe("configuration", () => {
       finalResultField: "FinalResult",
     });
     expect(() => loadStreamerConfig({ TABLE_NAME: "tbl", STATE_MACHINE_ARN, POLL_INTERVAL_MS: "1" })).toThrow(
-      /POLL_INTERVAL_MS/,
+      "invalid streamer configuration: POLL_INTERVAL_MS: Too small: expected number to be >=10",
     );
     expect(() => loadStreamerConfig({ TABLE_NAME: "tbl" })).toThrow(/STATE_MACHINE_ARN/);
   });
