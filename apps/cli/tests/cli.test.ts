@@ -247,6 +247,9 @@ describe("stepstream start, stream --from, results", () => {
     const executionArn = started.stdout.trim();
     expect(executionArn).toMatch(/^arn:aws:states:[^:]+:\d{12}:express:/);
 
+    // `results` is a snapshot: wait for the end by following the stream first.
+    expect((await cli(["stream", executionArn, "--outputs", outputs, "--json"])).code).toBe(0);
+
     const table = await cli(["results", executionArn, "--outputs", outputs]);
     const json = await cli(["results", executionArn, "--outputs", outputs, "--json"]);
 
@@ -263,8 +266,19 @@ describe("stepstream start, stream --from, results", () => {
     expect(jsonLines(json.stdout).map((l) => l.Result)).toEqual([0, 1, 2, 3, 4].map(SIMULATED));
   });
 
+  it("results of a run still going: what is stored now, says so, and does not wait", async () => {
+    const started = await cli(["start", "--outputs", outputs, "--count", "2", "--step-wait", "5"]);
+    expect(started.code).toBe(0);
+    const t0 = Date.now();
+    const early = await cli(["results", started.stdout.trim(), "--outputs", outputs]);
+    expect(early.code).toBe(0);
+    expect(early.stderr).toMatch(/the run is still going/);
+    expect(Date.now() - t0).toBeLessThan(5000); // answered before the first step's 5 s wait ended
+  });
+
   it("shows a failed execution's error row in results and exits 1", async () => {
     const started = await cli(["start", "--outputs", outputs, "--count", "3", "--fail-at", "1"]);
+    expect((await cli(["stream", started.stdout.trim(), "--outputs", outputs, "--json"])).code).toBe(1);
     const table = await cli(["results", started.stdout.trim(), "--outputs", outputs]);
 
     expect(table.code).toBe(1);
