@@ -43,8 +43,13 @@ describe("a full disk", () => {
     expect(await readLines(stack, stored.completeLambdaResultURL)).toHaveLength(5);
     // Act: the disk fills; a run is started and its writes fail.
     diskFull = true;
-    await startRun(stack, { count: 3 }).catch(() => undefined);
-    await stack.idle();
+    const writesBefore = stack.dynamoCounts.TransactWriteItems ?? 0;
+    const failing = await startRun(stack, { count: 3 });
+    // Its writes now fail and are retried (putResult retries a 500 for up to a minute, as AWS
+    // advises for InternalServerError): wait until the store has refused some, not for the run.
+    const until = Date.now() + 30_000;
+    while ((stack.dynamoCounts.TransactWriteItems ?? 0) < writesBefore + 3 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
     // Assess: the process is alive, the stored run is still served in full, starts are refused.
     expect(await readLines(stack, stored.completeLambdaResultURL)).toHaveLength(5);
     const refused = await signedFetch(stack, stack.apiEndpoint, {
@@ -58,6 +63,9 @@ describe("a full disk", () => {
     expect(error.message).toContain(dataDir);
     // Space returns: a new run completes.
     diskFull = false;
+    // The run that was failing finishes once the store writes again: nothing it wrote is lost.
+    await stack.idle();
+    expect(await readLines(stack, failing.completeLambdaResultURL)).toHaveLength(3);
     const after = await startRun(stack, { count: 3 });
     await stack.idle();
     expect(await readLines(stack, after.completeLambdaResultURL)).toHaveLength(3);
