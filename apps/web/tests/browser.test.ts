@@ -275,13 +275,14 @@ describe("the web view's small promises", () => {
     expect(await recentArns(p)).toEqual([good]);
   });
 
-  it("says there is no record yet, instead of connecting… forever, for an execution that does not exist", async () => {
+  it("says at once that an execution does not exist, instead of connecting… forever", async () => {
     const p = await openPage();
     const unknown = `${stack.stateMachineArn.replace(":stateMachine:", ":express:")}:no-such-run:0`;
 
     await p.goto(`${stack.webUrl}?execution=${encodeURIComponent(unknown)}`);
 
-    await expect.poll(() => status(p), { timeout: 10_000 }).toBe("no records yet");
-    expect(await p.getByTestId("no-records").textContent()).toContain("No record yet");
+    // The stream URL answers 404 for an execution it does not know (Durable Streams §5.7/§5.8).
+    await expect.poll(() => status(p), { timeout: 10_000 }).toBe("stream error");
+    expect(await p.getByTestId("error").textContent()).toMatch(/not ?found/i);
   });
 });

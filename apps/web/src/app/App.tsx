@@ -323,8 +323,7 @@ function ExecutionView({
       {quiet ? (
         <p className="notice" data-testid="no-records">
           No record yet after {NO_RECORD_YET_MS / 1000} s. A run that has just started writes its first record
-          after its first step; an execution that does not exist here writes none, and the stream ends with a
-          timeout record after the stream timeout.
+          after its first step.
         </p>
       ) : null}
       {error ? (
