@@ -207,8 +207,7 @@ export async function discover(o: DiscoverOptions = {}): Promise<Discovered> {
   const root = projectRoot(cwd);
   const tried: string[] = [];
   const localPath = join(root, ".local/outputs.json");
-  let found: { api: string | null; stream: string | null; region: string | null; where: string } | null =
-    null;
+  let found: Found | null = null;
   let outputsCredentials: { credentials: Credentials; where: string } | null = null;
 
   // 1-2. Flags, then environment, field by field.
@@ -270,54 +269,16 @@ export async function discover(o: DiscoverOptions = {}): Promise<Discovered> {
   // 4. terraform output -json of --terraform-dir (an error if it has no endpoints), else of infra/.
   if (!found && o.terraformDir) {
     const dir = resolve(cwd, o.terraformDir);
-    const label = `terraform -chdir=${dir} output -json`;
-    let outcome: string;
-    if (!onPath("terraform", env)) outcome = "terraform is not on PATH";
-    else if (!existsSync(dir)) outcome = "no such directory";
-    else {
-      try {
-        const parsed = parseOutputs(await terraformOutputs(dir, env));
-        if (parsed.apiEndpoint || parsed.streamUrl) {
-          outcome = "found";
-          found = {
-            api: parsed.apiEndpoint,
-            stream: parsed.streamUrl,
-            region: parsed.region,
-            where: `terraform output (${o.terraformDir})`,
-          };
-        } else {
-          outcome = "no api_endpoint / stream_url / client_config output";
-        }
-      } catch (err) {
-        outcome = `failed: ${(err as Error).message}`;
-      }
-    }
-    tried.push(`${label}: ${outcome}`);
-    if (!found) throw new DiscoveryError(`--terraform-dir ${o.terraformDir}: ${outcome}`, tried);
+    const r = await fromTerraform(dir, env, `terraform output (${o.terraformDir})`, false);
+    found = r.found;
+    tried.push(`terraform -chdir=${dir} output -json: ${r.outcome}`);
+    if (!found) throw new DiscoveryError(`--terraform-dir ${o.terraformDir}: ${r.outcome}`, tried);
   }
   const infra = join(root, "infra");
   if (!found) {
-    let outcome: string;
-    if (!onPath("terraform", env)) outcome = "terraform is not on PATH";
-    else if (!existsSync(infra)) outcome = `no ${infra}`;
-    else if (!hasTerraformState(infra)) outcome = `no state in ${infra} (not deployed: make deploy)`;
-    else {
-      try {
-        const parsed = parseOutputs(await terraformOutputs(infra, env));
-        if (parsed.apiEndpoint || parsed.streamUrl) {
-          outcome = "found";
-          found = {
-            api: parsed.apiEndpoint,
-            stream: parsed.streamUrl,
-            region: parsed.region,
-            where: "terraform output (infra/)",
-          };
-        } else outcome = "no api_endpoint / stream_url outputs";
-      } catch (err) {
-        outcome = `failed: ${(err as Error).message}`;
-      }
-    }
-    tried.push(`terraform -chdir=${infra} output -json: ${outcome}`);
+    const r = await fromTerraform(infra, env, "terraform output (infra/)", true);
+    found = r.found;
+    tried.push(`terraform -chdir=${infra} output -json: ${r.outcome}`);
   }
 
   // 5. The local stack's outputs.
@@ -414,4 +375,40 @@ export function missingEndpoint(what: "API endpoint" | "stream URL", d: Discover
     `no ${what} found. Start the local stack (make local), deploy (make deploy), or pass ${flag} / set ${envName}.`,
     d.tried,
   );
+}
+
+/** Endpoints found in one place, and the place (for `stepstream config`). */
+type Found = { api: string | null; stream: string | null; region: string | null; where: string };
+
+/**
+ * `terraform output -json` of one root module: the endpoints it names, or why not. `deployedOnly`
+ * (the project's own `infra/`) first checks for state, so an undeployed checkout is a clear outcome
+ * rather than a terraform error.
+ */
+async function fromTerraform(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  where: string,
+  deployedOnly: boolean,
+): Promise<{ found: Found | null; outcome: string }> {
+  if (!onPath("terraform", env)) return { found: null, outcome: "terraform is not on PATH" };
+  if (!existsSync(dir)) return { found: null, outcome: deployedOnly ? `no ${dir}` : "no such directory" };
+  if (deployedOnly && !hasTerraformState(dir))
+    return { found: null, outcome: `no state in ${dir} (not deployed: make deploy)` };
+  try {
+    const parsed = parseOutputs(await terraformOutputs(dir, env));
+    if (!parsed.apiEndpoint && !parsed.streamUrl)
+      return {
+        found: null,
+        outcome: deployedOnly
+          ? "no api_endpoint / stream_url outputs"
+          : "no api_endpoint / stream_url / client_config output",
+      };
+    return {
+      found: { api: parsed.apiEndpoint, stream: parsed.streamUrl, region: parsed.region, where },
+      outcome: "found",
+    };
+  } catch (err) {
+    return { found: null, outcome: `failed: ${(err as Error).message}` };
+  }
 }
