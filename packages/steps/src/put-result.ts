@@ -389,10 +389,17 @@ async function append(
           head = later(head, learned);
           head = later(head, memory.get(executionArn));
           memory.remember(executionArn, head);
-          memory.markContended(executionArn);
-          // Lost the race for the slot: stage instead of racing again, and combine (combine.ts).
-          const staged = head && isTerminalType(head.type) ? [] : stageable(executionArn, pending);
+          // Lost the race for the slot to one writer (whose record we now know): one more try at
+          // the slot after it costs one round trip, and wins when few write at once. Lost again, or
+          // to a combiner at work (the marker), or to a transaction still in flight: stage instead
+          // of racing again, and combine (combine.ts).
+          const markerSeen = marker === "ConditionalCheckFailed" || marker === "TransactionConflict";
+          const retryOnce = taken && learned !== undefined && lost === 1 && !markerSeen;
+          const staged =
+            retryOnce || (head && isTerminalType(head.type)) ? [] : stageable(executionArn, pending);
+          if (retryOnce) continue;
           if (staged.length) {
+            memory.markContended(executionArn);
             head = await stageAndCombine(ctx, staged, head, out);
             pending = pending.filter((r) => !staged.includes(r));
             lost = 0;

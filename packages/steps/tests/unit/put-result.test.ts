@@ -6,6 +6,7 @@ import {
   QueryCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { MAX_ITEM_BYTES, StepstreamError } from "@stepstream/results-schema";
 import { mockClient } from "aws-sdk-client-mock";
@@ -175,6 +176,8 @@ function fakeTable(opts: { leader?: string } = {}) {
     put: (i: FakeItem) => void rows.set(id(i), i),
     del: (i: FakeItem) => void rows.delete(id(i)),
     items: () => [...rows.values()],
+    /** Each transaction as it was sent (the writer reuses its item objects between attempts). */
+    txs: [] as TransactWriteItemsCommandInput[],
   };
   if (opts.leader) {
     t.put({
@@ -190,6 +193,7 @@ function fakeTable(opts: { leader?: string } = {}) {
       (input: {
         TransactItems: Record<string, { Item?: FakeItem; Key?: FakeItem; ConditionExpression?: string }>[];
       }) => {
+        t.txs.push(structuredClone(input) as TransactWriteItemsCommandInput);
         const reasons = input.TransactItems.map((a) => {
           const [kind, body] = Object.entries(a)[0] as [
             string,
@@ -329,18 +333,19 @@ describe("putResult writes what is valid, exactly once", () => {
     expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(1);
   });
 
-  it("stages its record when another writer won the race, and combines it at the next slot", async () => {
-    // Prepare: a small table behind the mock. Slot 0 is taken by another writer's record.
+  it("tries the slot after a winner once, then stages its record and combines it at the next slot", async () => {
+    // Prepare: a small table behind the mock. Slots 0 and 1 are taken by other writers' records.
     const table = fakeTable();
     table.put({ ExecutionArn: { S: ARN }, Seq: { N: "0" }, Type: { S: "result" } });
+    table.put({ ExecutionArn: { S: ARN }, Seq: { N: "1" }, Type: { S: "result" } });
     // Act
     const out = await putResult({ executionArn: ARN, recordKey: "result-1", result: 1 }, config);
-    // Assess: appended at 1 by its own combining transaction, which deletes the staged item, writes
+    // Assess: appended at 2 by its own combining transaction, which deletes the staged item, writes
     // the key item naming the staged item it came from, and takes the marker away.
-    expect(out).toEqual({ offset: "0000000000000001", duplicate: false });
-    const txs = ddb.commandCalls(TransactWriteItemsCommand).map((c) => c.args[0].input);
-    const [fast, stage, combine] = txs;
+    expect(out).toEqual({ offset: "0000000000000002", duplicate: false });
+    const [fast, again, stage, combine] = table.txs;
     expect(slotsOf(fast as Tx)).toEqual(["0"]);
+    expect(slotsOf(again as Tx)).toEqual(["1"]);
     expect(fast?.TransactItems?.[2]?.ConditionCheck?.Key?.ExecutionArn).toEqual({ S: `stage#${ARN}` });
     expect(stage?.TransactItems).toHaveLength(1);
     const staged = stage?.TransactItems?.[0]?.Put;
@@ -351,7 +356,7 @@ describe("putResult writes what is valid, exactly once", () => {
     expect(staged?.ConditionExpression).toBe("attribute_not_exists(#pk)");
     const actions = combine?.TransactItems ?? [];
     expect(actions.map((x) => Object.keys(x)[0])).toEqual(["Put", "Put", "Delete", "Delete"]);
-    expect(actions[0]?.Put?.Item?.Seq).toEqual({ N: "1" });
+    expect(actions[0]?.Put?.Item?.Seq).toEqual({ N: "2" });
     expect(actions[0]?.Put?.Item?.RecordKey).toEqual({ S: "result-1" });
     expect(actions[0]?.Put?.ConditionExpression).toBe("attribute_not_exists(#pk)");
     expect(actions[1]?.Put?.Item?.StagedBy).toEqual(staged?.Item?.Seq);
@@ -360,7 +365,12 @@ describe("putResult writes what is valid, exactly once", () => {
     expect(actions[2]?.Delete?.ConditionExpression).toBe("attribute_exists(#pk)");
     expect(actions[3]?.Delete?.Key?.Seq).toEqual({ N: "0" }); // the marker, on condition we lead
     expect(actions[3]?.Delete?.ConditionExpression).toBe("#leader = :me");
-    expect(table.items().map((i) => i.ExecutionArn?.S?.split(":")[0])).toEqual(["arn", "arn", "key#arn"]);
+    expect(table.items().map((i) => i.ExecutionArn?.S?.split(":")[0])).toEqual([
+      "arn",
+      "arn",
+      "arn",
+      "key#arn",
+    ]);
   });
 
   it("returns a staged record appended by another combiner as written, from its key item", async () => {
@@ -368,6 +378,7 @@ describe("putResult writes what is valid, exactly once", () => {
     // its staged record at 1.
     const table = fakeTable({ leader: "someone" });
     table.put({ ExecutionArn: { S: ARN }, Seq: { N: "0" }, Type: { S: "result" } });
+    table.put({ ExecutionArn: { S: ARN }, Seq: { N: "1" }, Type: { S: "result" } });
     table.onStage = (item) => {
       setTimeout(() => {
         table.del(item);
@@ -383,7 +394,8 @@ describe("putResult writes what is valid, exactly once", () => {
     const out = await putResult({ executionArn: ARN, recordKey: "result-1", result: 1 }, config);
     // Assess
     expect(out).toEqual({ offset: "0000000000000001", duplicate: false });
-    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(2); // fast path, stage
+    // The fast path saw the marker (a combiner at work) and staged at once: two transactions.
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(2);
   });
 
   it("retries throttling and transaction conflicts with back-off, bounded by time", async () => {
