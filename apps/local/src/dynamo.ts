@@ -65,6 +65,31 @@ export async function startDynamo(options: { port: number; path?: string }): Pro
   };
 }
 
+/**
+ * A DynamoDB that runs elsewhere (another process's {@link startDynamo}), seen through the same
+ * interface: nothing counted or probed here, nothing to close.
+ */
+export function externalDynamo(endpoint: string): DynamoEmulator {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`the DynamoDB endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`the DynamoDB endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+  }
+  return {
+    endpoint: url.origin,
+    port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+    counts: {},
+    storeFailure: () => undefined,
+    markHealthy: () => undefined,
+    openIterators: () => 0,
+    close: async () => undefined,
+  };
+}
+
 let openIterators: (() => number) | undefined;
 
 /**
