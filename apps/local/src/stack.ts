@@ -10,6 +10,7 @@ import { MAX_START_BODY_BYTES, startApiHandler } from "./api.js";
 import { renderWorkflowDefinition } from "./asl.js";
 import { STEPS_BUNDLE, STREAMER_BUNDLE, stateDir, WEB_FRONT_END } from "./assets.js";
 import { DEVELOPMENT_CREDENTIALS, type LocalCredentials } from "./auth.js";
+import { prepareDataDir } from "./data-dir.js";
 import { ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
 import { type FrontEnd, startFrontEnd } from "./front-end.js";
 import { functionUrlHandler, type InvocationStats } from "./function-url.js";
@@ -177,6 +178,9 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   const s = options.streamer ?? {};
   const outputsFile =
     options.outputsFile === undefined ? join(stateDir(), "outputs.json") : options.outputsFile;
+  const dataDir = options.memory ? undefined : (options.dataDir ?? join(stateDir(), "data"));
+  // A data directory the store cannot use is one clear error (path, cause, fix), before anything starts.
+  if (dataDir) await prepareDataDir(dataDir);
   // Before any port is bound: a second stack must not take over a running one's outputs file.
   if (outputsFile) claimOutputsFile(outputsFile);
   const closers: (() => Promise<void>)[] = [];
@@ -186,11 +190,6 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
 
   try {
     // 1. DynamoDB.
-    let dataDir: string | undefined;
-    if (!options.memory) {
-      dataDir = options.dataDir ?? join(stateDir(), "data");
-      mkdirSync(dataDir, { recursive: true });
-    }
     const dynamo = await startDynamo({ port: portAt(2), ...(dataDir ? { path: dataDir } : {}) });
     closers.push(dynamo.close);
     // While the store fails its writes (a full or read-only disk), starts are refused with a 503
