@@ -30,8 +30,8 @@ type Item = Record<string, { S?: string; N?: string }>;
  * door) without changing it: the request body and the response body are copied as they pass, and the
  * ledger accounts each exchange when the response ends. Turn the ledger on and off with `enabled`.
  *
- * Whatever `enabled` says, each successful `PutItem` of a record is timed as its response leaves the
- * door — the moment DynamoDB acknowledged the write — into `acks` (`<executionArn>|<offset>` → epoch ms).
+ * Whatever `enabled` says, each record a successful `PutItem` or `TransactWriteItems` wrote is timed as
+ * its response leaves the door — the moment DynamoDB acknowledged the write — into `acks` (`<executionArn>|<offset>` → epoch ms).
  */
 export function watchFrontDoor(
   ledger: CapacityLedger,
@@ -44,7 +44,7 @@ export function watchFrontDoor(
     if (typeof target !== "string" || !target.startsWith("DynamoDB_")) return;
     const op = target.split(".")[1] ?? "unknown";
     const account = state.enabled;
-    if (!account && op !== "PutItem") return;
+    if (!account && op !== "PutItem" && op !== "TransactWriteItems") return;
     const tag = tagOf(request.headers);
     const inChunks: Buffer[] = [];
     request.on("data", (c: Buffer) => inChunks.push(c));
@@ -66,11 +66,20 @@ export function watchFrontDoor(
       if (account && typeof chunk !== "function") keep(chunk);
       try {
         const req = inChunks.length ? JSON.parse(Buffer.concat(inChunks).toString("utf8")) : {};
-        if (op === "PutItem" && this.statusCode === 200) {
-          const item = (req as { Item?: Item }).Item;
-          const arn = item?.[TABLE_SCHEMA.partitionKey]?.S;
-          const seq = Number(item?.[TABLE_SCHEMA.sortKey]?.N);
-          if (arn && Number.isSafeInteger(seq) && seq >= 0) acks.set(`${arn}|${encodeOffset(seq)}`, at);
+        if (this.statusCode === 200 && (op === "PutItem" || op === "TransactWriteItems")) {
+          // The record items a write put (a transaction's key items are not records).
+          const items =
+            op === "PutItem"
+              ? [(req as { Item?: Item }).Item]
+              : ((req as { TransactItems?: { Put?: { Item?: Item } }[] }).TransactItems ?? []).map(
+                  (a) => a.Put?.Item,
+                );
+          for (const item of items) {
+            const arn = item?.[TABLE_SCHEMA.partitionKey]?.S;
+            const seq = Number(item?.[TABLE_SCHEMA.sortKey]?.N);
+            if (arn && !arn.startsWith(TABLE_SCHEMA.keyItemPrefix) && Number.isSafeInteger(seq) && seq >= 0)
+              acks.set(`${arn}|${encodeOffset(seq)}`, at);
+          }
         }
         if (account) {
           const out = outChunks.length ? Buffer.concat(outChunks).toString("utf8") : "";

@@ -50,6 +50,8 @@ const HELP = `usage: node bench/dist/main.js [options]
   --out DIR                 where to write results (default bench/results, quick: bench/results/tmp)
   --render FILE             only re-render the table from a results file (and the README, for bench/results)
   --cpu-prof                write V8 CPU profiles of the stack process to <out>/profiles
+  --emulator-in-process     run the DynamoDB emulator inside the stack's process (as before), not in its
+                            own: latency then measures the emulator's CPU too (for comparison)
   --no-accounting           skip the capacity accounting in the stack (to measure its overhead; no cost figures)
   --help
 `;
@@ -67,6 +69,7 @@ function parseOptions() {
       seed: { type: "string", default: "6" },
       out: { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
+      "emulator-in-process": { type: "boolean", default: false },
       render: { type: "string" },
       "no-accounting": { type: "boolean", default: false },
       executions: { type: "string" },
@@ -116,6 +119,7 @@ function parseOptions() {
     seed: int("seed", values.seed, 0, 2 ** 31) as number,
     out: resolve(values.out ?? join(BENCH_DIR, quick ? "results/tmp" : "results")),
     cpuProf: values["cpu-prof"] ?? false,
+    separateEmulator: !(values["emulator-in-process"] ?? false),
     accounting: !(values["no-accounting"] ?? false),
     render: values.render,
     executions: int("executions", values.executions, 1, 1000),
@@ -176,6 +180,8 @@ async function main(): Promise<void> {
     pageSize: o.streamer.pageSize ?? defaults.pageSize,
     baselinePollMs: o.baselinePollMs,
     streamerDefaults: !o.streamer.pollIntervalMs && !o.streamer.maxPollIntervalMs && !o.streamer.pageSize,
+    /** Latency, idle and replay: the DynamoDB emulator in its own process (scale: in the stack's). */
+    emulatorInOwnProcess: o.separateEmulator,
   };
   const params = {
     latency: {
@@ -229,6 +235,7 @@ async function main(): Promise<void> {
     const stack = await StackProcess.start({
       streamer: o.streamer,
       accounting: o.accounting,
+      separateEmulator: o.separateEmulator,
       ...(profiles ? { cpuProfileDir: profiles } : {}),
     });
     const baseline = await BaselineProcess.start({
@@ -244,7 +251,7 @@ async function main(): Promise<void> {
         latency = (await stack.profile("latency", () => runLatency(stack, baseline, params.latency))).result;
         const report = (r: LatencyResult) =>
           process.stderr.write(
-            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU, ${r.stack.requestsPerSecond} DynamoDB requests/s\n`,
+            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU${r.stack.emulatorCpuPercent !== null ? `, emulator ${r.stack.emulatorCpuPercent} % CPU (own process)` : " (emulator included)"}, ${r.stack.requestsPerSecond} DynamoDB requests/s\n`,
           );
         report(latency);
         if (!o.quick && params.latency.concurrency > PACED_CONCURRENCY) {

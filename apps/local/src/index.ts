@@ -24,6 +24,7 @@ export {
   verifySigV4,
 } from "./auth.js";
 export { DataDirError, prepareDataDir } from "./data-dir.js";
+export { type DynamoEmulator, ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
 export {
   answerForStartError,
   compileRequestModel,

@@ -68,12 +68,15 @@ export interface LatencyResult {
   writer: CostPerRecord & { records: number; errors: number; ops: Record<string, number> };
   /** Requests the stack counted at the emulator's door in the window vs the sum the ledger attributed. */
   frontDoor: { stackCounted: number; ledgerAttributed: number; ledgerFailures: number };
-  /** The stack process over the scenario: CPU (% of one core) and DynamoDB requests per second. */
-  stack: { cpuPercent: number; requestsPerSecond: number };
+  /**
+   * The stack process over the scenario: CPU (% of one core) and DynamoDB requests per second; and
+   * the emulator's CPU when it runs in its own process (`null` when it shares the stack's).
+   */
+  stack: { cpuPercent: number; requestsPerSecond: number; emulatorCpuPercent: number | null };
   durationMs: number;
 }
 
-const WRITE_OPS = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"];
+const WRITE_OPS = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"];
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 export function costPerRecord(t: Tally, records: number): CostPerRecord {
@@ -186,6 +189,12 @@ export async function runLatency(
     stack: {
       cpuPercent: Math.round(((after.cpuMicros - before.cpuMicros) / 1e3 / (after.at - before.at)) * 100),
       requestsPerSecond: Math.round((stackCounted / (after.at - before.at)) * 1000),
+      emulatorCpuPercent:
+        after.emulator && before.emulator
+          ? Math.round(
+              ((after.emulator.cpuMicros - before.emulator.cpuMicros) / 1e3 / (after.at - before.at)) * 100,
+            )
+          : null,
     },
     durationMs: Math.round(now() - started),
   };

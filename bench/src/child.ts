@@ -1,0 +1,97 @@
+// What a measured child process (the stack, or the DynamoDB emulator on its own) answers the harness:
+// snapshots, write acknowledgements, accounting on/off, CPU profiles of its measured windows, close.
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { CapacityLedger, groupOf } from "./capacity.js";
+import { watchFrontDoor } from "./door.js";
+import type { FromChild, ToChild } from "./protocol.js";
+
+export const send = (m: FromChild) => process.send?.(m);
+
+/** V8's sampling profiler over the inspector protocol, for the measured windows only. */
+let session: Session | undefined;
+function post(method: string, params?: object): Promise<unknown> {
+  session ??= new Session();
+  try {
+    session.connect();
+  } catch {
+    // already connected
+  }
+  return new Promise((resolve, reject) =>
+    (session as Session).post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+}
+async function profileStart(): Promise<void> {
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 200 });
+  await post("Profiler.start");
+}
+async function profileStop(file: string): Promise<void> {
+  const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+  writeFileSync(file, JSON.stringify(profile));
+}
+
+/**
+ * Watches the DynamoDB front door of this process (the emulator's HTTP server, wherever it runs:
+ * nothing is seen in a process without one). Call before the emulator starts.
+ */
+export function frontDoor(accounting: boolean) {
+  const ledger = new CapacityLedger();
+  const acks = new Map<string, number>();
+  const door = watchFrontDoor(ledger, acks);
+  door.enabled = accounting;
+  return { ledger, acks, door };
+}
+
+/** Answers the harness's messages until it says close (or goes away). */
+export function serveHarness(o: {
+  counts: () => Record<string, number>;
+  front: ReturnType<typeof frontDoor>;
+  close: () => Promise<void>;
+}): void {
+  const { ledger, acks, door } = o.front;
+  const closeAndExit = () => void o.close().finally(() => process.exit(0));
+  process.on("message", (m: ToChild) => {
+    if (m.type === "snapshot") {
+      const cpu = process.cpuUsage();
+      send({
+        type: "snapshot",
+        id: m.id,
+        snapshot: {
+          at: Date.now(),
+          counts: { ...o.counts() },
+          ledger: ledger.snapshot(),
+          ledgerFailures: door.failures,
+          rssBytes: process.memoryUsage.rss(),
+          cpuMicros: cpu.user + cpu.system,
+        },
+      });
+    } else if (m.type === "acks") {
+      // Hands over (and forgets) the write acknowledgements of one execution group.
+      const out: [string, number][] = [];
+      for (const [key, at] of acks) {
+        if (groupOf(key.split("|")[0]) === m.group) {
+          out.push([key, at]);
+          acks.delete(key);
+        }
+      }
+      send({ type: "acks", id: m.id, acks: out });
+    } else if (m.type === "accounting") {
+      door.enabled = m.enabled;
+    } else if (m.type === "profile-start") {
+      profileStart().then(
+        () => send({ type: "done", id: m.id }),
+        (err) => send({ type: "done", id: m.id, error: String(err) }),
+      );
+    } else if (m.type === "profile-stop") {
+      profileStop(m.file).then(
+        () => send({ type: "done", id: m.id }),
+        (err) => send({ type: "done", id: m.id, error: String(err) }),
+      );
+    } else if (m.type === "close") {
+      closeAndExit();
+    }
+  });
+  // The harness went away: do not linger.
+  process.on("disconnect", closeAndExit);
+}
