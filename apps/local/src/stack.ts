@@ -10,6 +10,7 @@ import { MAX_START_BODY_BYTES, startApiHandler } from "./api.js";
 import { renderWorkflowDefinition } from "./asl.js";
 import { STEPS_BUNDLE, STREAMER_BUNDLE, stateDir, WEB_FRONT_END } from "./assets.js";
 import { DEVELOPMENT_CREDENTIALS, type LocalCredentials } from "./auth.js";
+import { prepareDataDir } from "./data-dir.js";
 import { ensureResultsTable, externalDynamo, type OperationCounts, startDynamo } from "./dynamo.js";
 import { type FrontEnd, startFrontEnd } from "./front-end.js";
 import { functionUrlHandler, type InvocationStats } from "./function-url.js";
@@ -185,6 +186,10 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   const s = options.streamer ?? {};
   const outputsFile =
     options.outputsFile === undefined ? join(stateDir(), "outputs.json") : options.outputsFile;
+  const dataDir =
+    options.memory || options.dynamoEndpoint ? undefined : (options.dataDir ?? join(stateDir(), "data"));
+  // A data directory the store cannot use is one clear error (path, cause, fix), before anything starts.
+  if (dataDir) await prepareDataDir(dataDir);
   // Before any port is bound: a second stack must not take over a running one's outputs file.
   if (outputsFile) claimOutputsFile(outputsFile);
   const closers: (() => Promise<void>)[] = [];
@@ -194,11 +199,6 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
 
   try {
     // 1. DynamoDB: the emulator in this process, or the one at `dynamoEndpoint`.
-    let dataDir: string | undefined;
-    if (!options.memory && !options.dynamoEndpoint) {
-      dataDir = options.dataDir ?? join(stateDir(), "data");
-      mkdirSync(dataDir, { recursive: true });
-    }
     const dynamo = options.dynamoEndpoint
       ? externalDynamo(options.dynamoEndpoint)
       : await startDynamo({ port: portAt(2), ...(dataDir ? { path: dataDir } : {}) });
