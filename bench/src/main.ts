@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         latency = (await stack.profile("latency", () => runLatency(stack, baseline, params.latency))).result;
         const report = (r: LatencyResult) =>
           process.stderr.write(
-            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU${r.stack.emulatorCpuPercent !== null ? `, emulator ${r.stack.emulatorCpuPercent} % CPU (own process)` : " (emulator included)"}, ${r.stack.requestsPerSecond} DynamoDB requests/s\n`,
+            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU${r.stack.emulatorCpuPercent !== null ? `, emulator ${r.stack.emulatorCpuPercent} % CPU (own process)` : " (emulator included)"}, harness ${r.stack.harnessCpuPercent} %, ${r.stack.requestsPerSecond} DynamoDB requests/s\n`,
           );
         report(latency);
         if (!o.quick && params.latency.concurrency > PACED_CONCURRENCY) {

@@ -72,7 +72,13 @@ export interface LatencyResult {
    * The stack process over the scenario: CPU (% of one core) and DynamoDB requests per second; and
    * the emulator's CPU when it runs in its own process (`null` when it shares the stack's).
    */
-  stack: { cpuPercent: number; requestsPerSecond: number; emulatorCpuPercent: number | null };
+  stack: {
+    cpuPercent: number;
+    requestsPerSecond: number;
+    emulatorCpuPercent: number | null;
+    /** The harness's own process (the writers and both readers' clients), % of one core. */
+    harnessCpuPercent: number;
+  };
   durationMs: number;
 }
 
@@ -133,6 +139,7 @@ export async function runLatency(
   setMaxListeners(0, stop.signal);
 
   const before = await stack.snapshot();
+  const harnessBefore = process.cpuUsage();
   const reading: Promise<unknown>[] = [];
   const total = o.executions * o.recordsPerExecution;
   const ticker = setInterval(
@@ -164,6 +171,7 @@ export async function runLatency(
     progressDone();
     writer.close();
   }
+  const harnessCpu = process.cpuUsage(harnessBefore);
   const after = await stack.snapshot();
   const acks = await stack.acks(o.group);
   const d = diffSnapshot(after.ledger, before.ledger);
@@ -195,6 +203,9 @@ export async function runLatency(
               ((after.emulator.cpuMicros - before.emulator.cpuMicros) / 1e3 / (after.at - before.at)) * 100,
             )
           : null,
+      harnessCpuPercent: Math.round(
+        ((harnessCpu.user + harnessCpu.system) / 1e3 / (after.at - before.at)) * 100,
+      ),
     },
     durationMs: Math.round(now() - started),
   };
