@@ -70,7 +70,8 @@ export function serveHarness(o: {
       // Hands over (and forgets) the write acknowledgements of one execution group.
       const out: [string, number][] = [];
       for (const [key, at] of acks) {
-        if (groupOf(key.split("|")[0]) === m.group) {
+        const parts = key.split("|"); // [q|r|]<executionArn>|<offset>
+        if (groupOf(parts[parts.length - 2]) === m.group) {
           out.push([key, at]);
           acks.delete(key);
         }

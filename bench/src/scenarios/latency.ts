@@ -59,6 +59,14 @@ export interface ReaderLatency {
   cost: CostPerRecord;
   /** Requests this reader sent, by operation. */
   ops: Record<string, number>;
+  /**
+   * Ours only (from the emulator's front door): where a record's latency went, p50/p99 ms — from the
+   * write's acknowledgement to the arrival of the streamer's Query that returned it (`pollWait`: the
+   * poll interval, plus any wait for the stack's event loop), that Query's time in the emulator
+   * (`query`), and from its answer to the client's parse (`delivery`: the streamer, the Function
+   * URL's response stream, the harness's client).
+   */
+  breakdownMs?: Record<"pollWait" | "query" | "delivery", { p50: number; p99: number }>;
 }
 
 export interface LatencyResult {
@@ -96,11 +104,35 @@ export function costPerRecord(t: Tally, records: number): CostPerRecord {
   };
 }
 
+/** Where our records' latency went, from the times the front door noted (see `breakdownMs`). */
+function breakdown(reader: Reader, acks: Map<string, number>): ReaderLatency["breakdownMs"] {
+  const poll: number[] = [];
+  const query: number[] = [];
+  const delivery: number[] = [];
+  for (const [key, parsed] of reader.parsedAt) {
+    const ack = acks.get(key);
+    const q = acks.get(`q|${key}`);
+    const r = acks.get(`r|${key}`);
+    if (ack === undefined || q === undefined || r === undefined) continue;
+    poll.push(Math.max(0, q - ack));
+    query.push(r - q);
+    delivery.push(parsed - r);
+  }
+  if (poll.length === 0) return undefined;
+  const pp = (xs: number[]) => {
+    const s = summarize(xs);
+    return { p50: s.p50, p99: s.p99 };
+  };
+  return { pollWait: pp(poll), query: pp(query), delivery: pp(delivery) };
+}
+
 function figures(reader: Reader, writer: Writer, tally: Tally, acks: Map<string, number>): ReaderLatency {
   const l = latencies(writer, reader, acks);
   const sum = (f: (r: StreamResult) => number) => reader.results.reduce((n, r) => n + f(r), 0);
   const delivered = l.values.length;
+  const parts = reader.name === "ours" ? breakdown(reader, acks) : undefined;
   return {
+    ...(parts ? { breakdownMs: parts } : {}),
     latencyMs: summarize(l.values),
     values: l.values,
     delivered,
