@@ -86,12 +86,19 @@ export interface LatencyResult {
     emulatorCpuPercent: number | null;
     /** The harness's own process (the writers and both readers' clients), % of one core. */
     harnessCpuPercent: number;
+    /** Event-loop delay over the scenario, ms: the stack's, and the emulator's when apart. */
+    loopDelayMs?: { p50: number; p99: number };
+    emulatorLoopDelayMs?: { p50: number; p99: number };
+    /** Share of the scenario each process spent runnable but waiting for a CPU, % (Linux). */
+    runQueueWaitPercent?: { stack: number; emulator: number | null };
   };
   durationMs: number;
 }
 
 const WRITE_OPS = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"];
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+/** `micros` of `ms`, as a whole percentage. */
+const pctOf = (micros: number, ms: number) => Math.round((micros / 1e3 / ms) * 100);
 
 export function costPerRecord(t: Tally, records: number): CostPerRecord {
   const writes = WRITE_OPS.reduce((n, op) => n + (t.ops[op] ?? 0), 0);
@@ -238,6 +245,23 @@ export async function runLatency(
       harnessCpuPercent: Math.round(
         ((harnessCpu.user + harnessCpu.system) / 1e3 / (after.at - before.at)) * 100,
       ),
+      ...(after.loopDelayMs ? { loopDelayMs: after.loopDelayMs } : {}),
+      ...(after.emulator?.loopDelayMs ? { emulatorLoopDelayMs: after.emulator.loopDelayMs } : {}),
+      ...(after.runQueueWaitMicros !== undefined && before.runQueueWaitMicros !== undefined
+        ? {
+            runQueueWaitPercent: {
+              stack: pctOf(after.runQueueWaitMicros - before.runQueueWaitMicros, after.at - before.at),
+              emulator:
+                after.emulator?.runQueueWaitMicros !== undefined &&
+                before.emulator?.runQueueWaitMicros !== undefined
+                  ? pctOf(
+                      after.emulator.runQueueWaitMicros - before.emulator.runQueueWaitMicros,
+                      after.at - before.at,
+                    )
+                  : null,
+            },
+          }
+        : {}),
     },
     durationMs: Math.round(now() - started),
   };
