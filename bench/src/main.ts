@@ -386,10 +386,11 @@ async function main(): Promise<void> {
       loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
       ...(profileSummaries.length ? { profiles: profileSummaries } : {}),
       notes: [
-        "Latency: per record, from the moment putResult resolved in the writer to the moment the client parsed its line; both in one process, one clock.",
+        "Latency: per record, from DynamoDB's acknowledgement of the write (the response leaving the emulator's front door) to the moment the client parsed its line; the emulator runs in its own process (unless --emulator-in-process), the stack in another, the harness in a third; one system clock.",
         "Read units as AWS bills them: items read before filtering, summed and rounded up to 4 KB, at least one unit per Query; eventually consistent reads half. Write units: item size rounded up to 1 KB.",
         "Both readers read the same executions at the same time; each reader's requests are told apart at the emulator's front door.",
-        "¹ The sample's writer is a single PutItem per record (0 reads, 1 write); ours appends exactly once with 2 strongly consistent Queries + 1 PutItem.",
+        "Write units of a TransactWriteItems: each item twice (prepare + commit), as DynamoDB bills transactions.",
+        "¹ The sample's writer is a single PutItem per record (0 reads, 1 write); ours appends exactly once with one TransactWriteItems of 2 items (the record and its key item), plus an eventually consistent head Query when a writer meets an execution it has not written.",
       ],
       targets: [],
     },
