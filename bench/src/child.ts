@@ -1,12 +1,30 @@
 // What a measured child process (the stack, or the DynamoDB emulator on its own) answers the harness:
 // snapshots, write acknowledgements, accounting on/off, CPU profiles of its measured windows, close.
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { CapacityLedger, groupOf } from "./capacity.js";
 import { watchFrontDoor } from "./door.js";
 import type { FromChild, ToChild } from "./protocol.js";
 
 export const send = (m: FromChild) => process.send?.(m);
+
+/**
+ * Time this process's threads were runnable but waiting for a CPU (Linux `/proc/self/schedstat`,
+ * second field, ns → µs): how much the machine's other work, not this process, held it back.
+ */
+function runQueueWaitMicros(): number | undefined {
+  try {
+    let total = 0;
+    for (const t of readdirSync("/proc/self/task")) {
+      const f = readFileSync(`/proc/self/task/${t}/schedstat`, "utf8").split(" ");
+      total += Number(f[1]) / 1000;
+    }
+    return Math.round(total);
+  } catch {
+    return undefined;
+  }
+}
 
 /** V8's sampling profiler over the inspector protocol, for the measured windows only. */
 let session: Session | undefined;
@@ -50,6 +68,9 @@ export function serveHarness(o: {
   close: () => Promise<void>;
 }): void {
   const { ledger, acks, door } = o.front;
+  // How late this process's event loop ran, between snapshots (ms): its own queue, not the machine's.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const closeAndExit = () => void o.close().finally(() => process.exit(0));
   process.on("message", (m: ToChild) => {
     if (m.type === "snapshot") {
@@ -64,13 +85,20 @@ export function serveHarness(o: {
           ledgerFailures: door.failures,
           rssBytes: process.memoryUsage.rss(),
           cpuMicros: cpu.user + cpu.system,
+          runQueueWaitMicros: runQueueWaitMicros(),
+          loopDelayMs: {
+            p50: Math.round(loop.percentile(50) / 1e4) / 100,
+            p99: Math.round(loop.percentile(99) / 1e4) / 100,
+          },
         },
       });
+      loop.reset();
     } else if (m.type === "acks") {
       // Hands over (and forgets) the write acknowledgements of one execution group.
       const out: [string, number][] = [];
       for (const [key, at] of acks) {
-        if (groupOf(key.split("|")[0]) === m.group) {
+        const parts = key.split("|"); // [q|r|]<executionArn>|<offset>
+        if (groupOf(parts[parts.length - 2]) === m.group) {
           out.push([key, at]);
           acks.delete(key);
         }

@@ -32,6 +32,8 @@ type Item = Record<string, { S?: string; N?: string }>;
  *
  * Whatever `enabled` says, each record a successful `PutItem` or `TransactWriteItems` wrote is timed as
  * its response leaves the door — the moment DynamoDB acknowledged the write — into `acks` (`<executionArn>|<offset>` → epoch ms).
+ * With accounting on, it also notes, for each record, when the first of our streamer's Queries that
+ * returned it arrived (`q|<executionArn>|<offset>`) and when its answer left (`r|…`).
  */
 export function watchFrontDoor(
   ledger: CapacityLedger,
@@ -46,6 +48,7 @@ export function watchFrontDoor(
     const account = state.enabled;
     if (!account && op !== "PutItem" && op !== "TransactWriteItems") return;
     const tag = tagOf(request.headers);
+    const arrivedAt = epochNow();
     const inChunks: Buffer[] = [];
     request.on("data", (c: Buffer) => inChunks.push(c));
     const outChunks: Buffer[] = [];
@@ -85,6 +88,19 @@ export function watchFrontDoor(
           const out = outChunks.length ? Buffer.concat(outChunks).toString("utf8") : "";
           const res = out.startsWith("{") ? JSON.parse(out) : {};
           ledger.observe(op, tag, this.statusCode, req, res);
+          if (op === "Query" && tag === UNTAGGED && this.statusCode === 200) {
+            // The first of our streamer's Queries that returned each record: when it reached the
+            // emulator and when its answer left (`q|…`, `r|…` beside the write's acknowledgement).
+            for (const item of (res as { Items?: Item[] }).Items ?? []) {
+              const arn = item[TABLE_SCHEMA.partitionKey]?.S;
+              const seq = Number(item[TABLE_SCHEMA.sortKey]?.N);
+              if (!arn || !Number.isSafeInteger(seq)) continue;
+              const key = `${arn}|${encodeOffset(seq)}`;
+              if (acks.has(`q|${key}`)) continue;
+              acks.set(`q|${key}`, arrivedAt);
+              acks.set(`r|${key}`, at);
+            }
+          }
         }
       } catch {
         state.failures++;

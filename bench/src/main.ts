@@ -249,16 +249,25 @@ async function main(): Promise<void> {
           `latency + cost: ${params.latency.executions} executions × ${params.latency.recordsPerExecution} records, ${params.latency.minGapMs}–${params.latency.maxGapMs} ms apart, ${params.latency.concurrency >= params.latency.executions ? "all at once" : `${params.latency.concurrency} at a time`}; both readers on every execution`,
         );
         latency = (await stack.profile("latency", () => runLatency(stack, baseline, params.latency))).result;
+        const breakdown = (r: LatencyResult) => {
+          const b = r.ours.breakdownMs;
+          if (b)
+            process.stderr.write(
+              `  ours, p50 (p99) ms: ack → poll ${b.pollWait.p50} (${b.pollWait.p99}), in the emulator ${b.query.p50} (${b.query.p99}), answer → client ${b.delivery.p50} (${b.delivery.p99})\n`,
+            );
+        };
         const report = (r: LatencyResult) =>
           process.stderr.write(
-            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU${r.stack.emulatorCpuPercent !== null ? `, emulator ${r.stack.emulatorCpuPercent} % CPU (own process)` : " (emulator included)"}, ${r.stack.requestsPerSecond} DynamoDB requests/s\n`,
+            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU${r.stack.emulatorCpuPercent !== null ? `, emulator ${r.stack.emulatorCpuPercent} % CPU (own process)` : " (emulator included)"}, harness ${r.stack.harnessCpuPercent} %, ${r.stack.requestsPerSecond} DynamoDB requests/s; event-loop delay p99: stack ${r.stack.loopDelayMs?.p99 ?? "?"} ms${r.stack.emulatorLoopDelayMs ? `, emulator ${r.stack.emulatorLoopDelayMs.p99} ms` : ""}${r.stack.runQueueWaitPercent ? `; waiting for a CPU: stack ${r.stack.runQueueWaitPercent.stack} %${r.stack.runQueueWaitPercent.emulator !== null ? `, emulator ${r.stack.runQueueWaitPercent.emulator} %` : ""} of the time` : ""}\n`,
           );
         report(latency);
+        breakdown(latency);
         if (!o.quick && params.latency.concurrency > PACED_CONCURRENCY) {
           section(`latency, paced: the same scenario, at most ${PACED_CONCURRENCY} executions at once`);
           const p = { ...params.latency, group: "paced", concurrency: PACED_CONCURRENCY, seed: o.seed + 1 };
           paced = (await stack.profile("latency-paced", () => runLatency(stack, baseline, p))).result;
           report(paced);
+          breakdown(paced);
         }
       }
       if (o.only.has("idle")) {
@@ -448,6 +457,7 @@ function pick(r: LatencyResult["ours"]) {
     timedFromAck: r.timedFromAck,
     writerLagMs: r.writerLagMs,
     ops: r.ops,
+    ...(r.breakdownMs ? { breakdownMs: r.breakdownMs } : {}),
   };
 }
 

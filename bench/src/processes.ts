@@ -255,7 +255,12 @@ export class StackProcess {
       counts: e.counts,
       ledger: e.ledger,
       ledgerFailures: e.ledgerFailures,
-      emulator: { rssBytes: e.rssBytes, cpuMicros: e.cpuMicros },
+      emulator: {
+        rssBytes: e.rssBytes,
+        cpuMicros: e.cpuMicros,
+        ...(e.runQueueWaitMicros !== undefined ? { runQueueWaitMicros: e.runQueueWaitMicros } : {}),
+        ...(e.loopDelayMs ? { loopDelayMs: e.loopDelayMs } : {}),
+      },
     };
   }
 

@@ -33,8 +33,17 @@ export interface StackSnapshot {
   rssBytes: number;
   /** User + system CPU time of the child, microseconds. */
   cpuMicros: number;
+  /** Time the process's threads waited for a CPU while runnable, µs since it started (Linux only). */
+  runQueueWaitMicros?: number;
+  /** Event-loop delay since the previous snapshot (ms), `monitorEventLoopDelay` at 5 ms resolution. */
+  loopDelayMs?: { p50: number; p99: number };
   /** The emulator's process, when it runs apart from the stack (whose figures are the ones above). */
-  emulator?: { rssBytes: number; cpuMicros: number };
+  emulator?: {
+    rssBytes: number;
+    cpuMicros: number;
+    runQueueWaitMicros?: number;
+    loopDelayMs?: { p50: number; p99: number };
+  };
 }
 
 export type ToChild =
