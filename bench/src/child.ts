@@ -1,6 +1,6 @@
 // What a measured child process (the stack, or the DynamoDB emulator on its own) answers the harness:
 // snapshots, write acknowledgements, accounting on/off, CPU profiles of its measured windows, close.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { CapacityLedger, groupOf } from "./capacity.js";
@@ -10,17 +10,13 @@ import type { FromChild, ToChild } from "./protocol.js";
 export const send = (m: FromChild) => process.send?.(m);
 
 /**
- * Time this process's threads were runnable but waiting for a CPU (Linux `/proc/self/schedstat`,
- * second field, ns → µs): how much the machine's other work, not this process, held it back.
+ * Time this process's main thread (its event loop) was runnable but waiting for a CPU (Linux
+ * `/proc/self/schedstat`, second field, ns → µs): how much the machine's other work, not this
+ * process, held it back.
  */
 function runQueueWaitMicros(): number | undefined {
   try {
-    let total = 0;
-    for (const t of readdirSync("/proc/self/task")) {
-      const f = readFileSync(`/proc/self/task/${t}/schedstat`, "utf8").split(" ");
-      total += Number(f[1]) / 1000;
-    }
-    return Math.round(total);
+    return Math.round(Number(readFileSync("/proc/self/schedstat", "utf8").split(" ")[1]) / 1000);
   } catch {
     return undefined;
   }

@@ -33,7 +33,7 @@ export interface StackSnapshot {
   rssBytes: number;
   /** User + system CPU time of the child, microseconds. */
   cpuMicros: number;
-  /** Time the process's threads waited for a CPU while runnable, µs since it started (Linux only). */
+  /** Time the main thread waited for a CPU while runnable, µs since the process started (Linux only). */
   runQueueWaitMicros?: number;
   /** Event-loop delay since the previous snapshot (ms), `monitorEventLoopDelay` at 5 ms resolution. */
   loopDelayMs?: { p50: number; p99: number };

@@ -89,7 +89,7 @@ export interface LatencyResult {
     /** Event-loop delay over the scenario, ms: the stack's, and the emulator's when apart. */
     loopDelayMs?: { p50: number; p99: number };
     emulatorLoopDelayMs?: { p50: number; p99: number };
-    /** Share of the scenario each process spent runnable but waiting for a CPU, % (Linux). */
+    /** Share of the scenario each process's main thread spent runnable but waiting for a CPU, % (Linux). */
     runQueueWaitPercent?: { stack: number; emulator: number | null };
   };
   durationMs: number;
