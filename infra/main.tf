@@ -58,6 +58,8 @@ module "stepstream" {
   streamer_zip_path               = var.streamer_zip_path
   streamer_lambda_timeout_seconds = var.streamer_lambda_timeout_seconds
   stream_timeout_seconds          = var.stream_timeout_seconds
+  stream_max_connection_seconds   = var.stream_max_connection_seconds
+  stream_max_execution_seconds    = var.stream_max_execution_seconds
   poll_interval_ms                = var.poll_interval_ms
   max_poll_interval_ms            = var.max_poll_interval_ms
   streamer_reserved_concurrency   = var.streamer_reserved_concurrency

@@ -64,6 +64,28 @@ variable "stream_timeout_seconds" {
   }
 }
 
+variable "stream_max_connection_seconds" {
+  description = "Longest connection of a resumable read (live=jsonl, live=sse), seconds (MAX_CONNECTION_SECONDS): then the stream ends cleanly and the client resumes from its offset. Lambda tells the streamer nothing when a client goes away, so this bounds what an abandoned reader costs. At most streamer_lambda_timeout_seconds minus 2 s."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.stream_max_connection_seconds >= 1 && var.stream_max_connection_seconds <= 900 && floor(var.stream_max_connection_seconds) == var.stream_max_connection_seconds
+    error_message = "stream_max_connection_seconds must be a whole number between 1 and 900 (Lambda's longest timeout)."
+  }
+}
+
+variable "stream_max_execution_seconds" {
+  description = "Latest an execution can still write, seconds after its start (MAX_EXECUTION_SECONDS): past it, with no terminal record (a run no Catch could end), readers end with a timeout record. Must outlast the state machine's TimeoutSeconds (Express: at most 300 s)."
+  type        = number
+  default     = 330
+
+  validation {
+    condition     = var.stream_max_execution_seconds >= 1 && var.stream_max_execution_seconds <= 3600 && floor(var.stream_max_execution_seconds) == var.stream_max_execution_seconds
+    error_message = "stream_max_execution_seconds must be a whole number between 1 and 3600."
+  }
+}
+
 variable "poll_interval_ms" {
   description = "First interval at which the streamer polls the table after records arrive, ms."
   type        = number

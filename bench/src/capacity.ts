@@ -10,6 +10,15 @@ import { itemSize, TABLE_SCHEMA } from "@stepstream/results-schema";
  *   eventually consistent read costs half (0.5 RCU per unit), a strongly consistent one a full RCU.
  * - A write (`PutItem`, `UpdateItem`, `DeleteItem`, each item of a `BatchWriteItem`) consumes the
  *   larger of the item's size before and after, rounded up to the next 1 KB, at least 1 WCU.
+ * - A `TransactWriteItems` costs each of its items twice that: "DynamoDB performs two underlying reads
+ *   or writes of every item in the transaction: one to prepare the transaction and one to commit the
+ *   transaction" (Developer Guide, "Amazon DynamoDB Transactions: How it works", Capacity management
+ *   for transactions, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling;
+ *   a transactional write of an item up to 1 KB takes two write units, "DynamoDB read and write
+ *   operations", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html).
+ *   A `ConditionCheck` is counted like a write of the item it checks. A cancelled transaction (a
+ *   condition failed, a conflict) is counted as if it had written, like a failed conditional
+ *   `PutItem`: an upper bound, since AWS does not report what a cancelled transaction consumed.
  *
  * The emulator does not report this unless a request asks for it, so the ledger keeps a shadow of the
  * results table built from the write requests it sees (every write passes the same door) to know the
@@ -128,12 +137,13 @@ export function diffSnapshot(a: LedgerSnapshot, b: LedgerSnapshot): LedgerSnapsh
 }
 
 /**
- * The group of an execution, for per-scenario accounting: the part of the execution name before
- * `--` (the bench names executions `<group>--<n>`), or `other`.
+ * The group of an execution, for per-scenario accounting: the part of the execution name (after the
+ * start API's `ss-<start ms>-` prefix, when it has one) before `--` (the bench names executions
+ * `ss-<start ms>-<group>--<n>-…`), or `other`.
  */
 export function groupOf(executionArn: string | undefined): string {
   if (!executionArn) return "other";
-  const name = executionArn.split(":")[7] ?? "";
+  const name = (executionArn.split(":")[7] ?? "").replace(/^ss-\d{13}-/, "");
   const i = name.indexOf("--");
   return i > 0 ? name.slice(0, i) : "other";
 }
@@ -141,6 +151,34 @@ export function groupOf(executionArn: string | undefined): string {
 interface Condition {
   op: "=" | "<" | "<=" | ">" | ">=";
   value: number;
+}
+
+/** One action of a `TransactWriteItems` request. */
+interface TransactAction {
+  Put?: { TableName?: string; Item?: Item };
+  Update?: {
+    TableName?: string;
+    Key?: Item;
+    UpdateExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+    ExpressionAttributeValues?: Item;
+  };
+  Delete?: { TableName?: string; Key?: Item };
+  ConditionCheck?: { TableName?: string; Key?: Item };
+}
+
+/** Transactional writes cost twice a standard write of the same item. */
+export const TRANSACTION_COST_FACTOR = 2;
+
+/**
+ * The execution a partition key belongs to: the ARN itself, or, for a writer's key item
+ * (`key#<executionArn>#<recordKey>`), the ARN inside it.
+ */
+function executionOfKey(pk: string | undefined): string | undefined {
+  if (pk === undefined || !pk.startsWith(TABLE_SCHEMA.keyItemPrefix)) return pk;
+  const rest = pk.slice(TABLE_SCHEMA.keyItemPrefix.length);
+  const i = rest.lastIndexOf("#");
+  return i > 0 ? rest.slice(0, i) : rest;
 }
 
 interface RequestBody {
@@ -160,6 +198,7 @@ interface RequestBody {
   Item?: Item;
   UpdateExpression?: string;
   RequestItems?: Record<string, { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]>;
+  TransactItems?: TransactAction[];
 }
 
 interface ResponseBody {
@@ -363,6 +402,53 @@ export class CapacityLedger {
               if (itemPk !== undefined)
                 this.partition(tableName, itemPk).set(Number(item[TABLE_SCHEMA.sortKey]?.N), item);
             }
+          }
+        }
+        return;
+      }
+      case "TransactWriteItems": {
+        // One request, counted in the group of its first item's execution; every item costs twice
+        // its standard write (prepare + commit), and its units go to its own execution's group.
+        const actions = req.TransactItems ?? [];
+        const firstPk = (() => {
+          const a = actions[0];
+          const k = a?.Put?.Item ?? a?.Update?.Key ?? a?.Delete?.Key ?? a?.ConditionCheck?.Key;
+          return executionOfKey(k?.[TABLE_SCHEMA.partitionKey]?.S);
+        })();
+        for (const t of this.tallies(tag, firstPk)) {
+          t.ops[op] = (t.ops[op] ?? 0) + 1;
+          if (!ok) t.errors[op] = (t.errors[op] ?? 0) + 1;
+        }
+        for (const a of actions) {
+          const tableName =
+            a.Put?.TableName ??
+            a.Update?.TableName ??
+            a.Delete?.TableName ??
+            a.ConditionCheck?.TableName ??
+            table;
+          const key = a.Put?.Item ?? a.Update?.Key ?? a.Delete?.Key ?? a.ConditionCheck?.Key ?? {};
+          const itemPk = key[TABLE_SCHEMA.partitionKey]?.S;
+          const seq = Number(key[TABLE_SCHEMA.sortKey]?.N);
+          const part = itemPk !== undefined ? this.partition(tableName, itemPk) : undefined;
+          const before = part?.get(seq);
+          let bytes = before ? itemSize(before) : 0;
+          let after: Item | undefined;
+          if (a.Put?.Item) {
+            after = a.Put.Item;
+            bytes = Math.max(bytes, itemSize(after));
+          } else if (a.Update) {
+            after = applySet(before ?? a.Update.Key ?? {}, a.Update);
+            bytes = Math.max(bytes, itemSize(after));
+          }
+          const units = TRANSACTION_COST_FACTOR * writeUnits(bytes);
+          const [tt, g] = this.tallies(tag, executionOfKey(itemPk));
+          tt.writeUnits += units;
+          g.writeUnits += units;
+          if (ok && (a.Put || a.Update || a.Delete)) {
+            tt.itemsWritten++;
+            g.itemsWritten++;
+            if (a.Delete) part?.delete(seq);
+            else if (after) part?.set(seq, after);
           }
         }
         return;

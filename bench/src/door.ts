@@ -30,8 +30,10 @@ type Item = Record<string, { S?: string; N?: string }>;
  * door) without changing it: the request body and the response body are copied as they pass, and the
  * ledger accounts each exchange when the response ends. Turn the ledger on and off with `enabled`.
  *
- * Whatever `enabled` says, each successful `PutItem` of a record is timed as its response leaves the
- * door — the moment DynamoDB acknowledged the write — into `acks` (`<executionArn>|<offset>` → epoch ms).
+ * Whatever `enabled` says, each record a successful `PutItem` or `TransactWriteItems` wrote is timed as
+ * its response leaves the door — the moment DynamoDB acknowledged the write — into `acks` (`<executionArn>|<offset>` → epoch ms).
+ * With accounting on, it also notes, for each record, when the first of our streamer's Queries that
+ * returned it arrived (`q|<executionArn>|<offset>`) and when its answer left (`r|…`).
  */
 export function watchFrontDoor(
   ledger: CapacityLedger,
@@ -44,8 +46,9 @@ export function watchFrontDoor(
     if (typeof target !== "string" || !target.startsWith("DynamoDB_")) return;
     const op = target.split(".")[1] ?? "unknown";
     const account = state.enabled;
-    if (!account && op !== "PutItem") return;
+    if (!account && op !== "PutItem" && op !== "TransactWriteItems") return;
     const tag = tagOf(request.headers);
+    const arrivedAt = epochNow();
     const inChunks: Buffer[] = [];
     request.on("data", (c: Buffer) => inChunks.push(c));
     const outChunks: Buffer[] = [];
@@ -66,16 +69,38 @@ export function watchFrontDoor(
       if (account && typeof chunk !== "function") keep(chunk);
       try {
         const req = inChunks.length ? JSON.parse(Buffer.concat(inChunks).toString("utf8")) : {};
-        if (op === "PutItem" && this.statusCode === 200) {
-          const item = (req as { Item?: Item }).Item;
-          const arn = item?.[TABLE_SCHEMA.partitionKey]?.S;
-          const seq = Number(item?.[TABLE_SCHEMA.sortKey]?.N);
-          if (arn && Number.isSafeInteger(seq) && seq >= 0) acks.set(`${arn}|${encodeOffset(seq)}`, at);
+        if (this.statusCode === 200 && (op === "PutItem" || op === "TransactWriteItems")) {
+          // The record items a write put (a transaction's key items are not records).
+          const items =
+            op === "PutItem"
+              ? [(req as { Item?: Item }).Item]
+              : ((req as { TransactItems?: { Put?: { Item?: Item } }[] }).TransactItems ?? []).map(
+                  (a) => a.Put?.Item,
+                );
+          for (const item of items) {
+            const arn = item?.[TABLE_SCHEMA.partitionKey]?.S;
+            const seq = Number(item?.[TABLE_SCHEMA.sortKey]?.N);
+            if (arn && !arn.startsWith(TABLE_SCHEMA.keyItemPrefix) && Number.isSafeInteger(seq) && seq >= 0)
+              acks.set(`${arn}|${encodeOffset(seq)}`, at);
+          }
         }
         if (account) {
           const out = outChunks.length ? Buffer.concat(outChunks).toString("utf8") : "";
           const res = out.startsWith("{") ? JSON.parse(out) : {};
           ledger.observe(op, tag, this.statusCode, req, res);
+          if (op === "Query" && tag === UNTAGGED && this.statusCode === 200) {
+            // The first of our streamer's Queries that returned each record: when it reached the
+            // emulator and when its answer left (`q|…`, `r|…` beside the write's acknowledgement).
+            for (const item of (res as { Items?: Item[] }).Items ?? []) {
+              const arn = item[TABLE_SCHEMA.partitionKey]?.S;
+              const seq = Number(item[TABLE_SCHEMA.sortKey]?.N);
+              if (!arn || !Number.isSafeInteger(seq)) continue;
+              const key = `${arn}|${encodeOffset(seq)}`;
+              if (acks.has(`q|${key}`)) continue;
+              acks.set(`q|${key}`, arrivedAt);
+              acks.set(`r|${key}`, at);
+            }
+          }
         }
       } catch {
         state.failures++;

@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { BatchWriteItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { StepstreamClient } from "@stepstream/client";
 import { DEVELOPMENT_CREDENTIALS } from "@stepstream/local";
-import { type RecordType, toItem } from "@stepstream/results-schema";
+import { executionNameFor, type RecordType, toItem } from "@stepstream/results-schema";
 import { putResult, simulatedResult, stepRecordKey } from "@stepstream/steps";
 import { epochNow, TAG_PREFIX } from "./door.js";
 import type { StackInfo } from "./protocol.js";
@@ -11,10 +11,16 @@ import type { StackInfo } from "./protocol.js";
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const now = () => performance.now();
 
-/** An execution ARN of the stack's state machine, named `<group>--<n>` for per-group accounting. */
+/**
+ * An execution ARN of the stack's state machine, named as the start API names executions (its start
+ * time, now, in the name: `executionNameFor`, so the streamer knows the just-started execution before
+ * its first record) with `<group>--<n>` in the id for per-group accounting.
+ */
 export function executionArnFor(stack: StackInfo, group: string, n: number): string {
   const [, partition, , region, account, , name] = stack.stateMachineArn.split(":");
-  return `arn:${partition}:states:${region}:${account}:express:${name}:${group}--${n}:${randomUUID()}`;
+  const id = randomUUID();
+  const execution = executionNameFor(Date.now(), `${group}--${n}-${id.slice(0, 8)}`);
+  return `arn:${partition}:states:${region}:${account}:express:${name}:${execution}:${id}`;
 }
 
 /** A DynamoDB client for the stack's emulator whose requests carry the bench mark `tag`. */

@@ -47,21 +47,14 @@ export function procUsage(pid: number): { rssBytes: number; cpuMicros: number } 
   }
 }
 
-/** The local stack, running in a child process. */
-export class StackProcess {
+/** A forked child that answers the harness protocol (child.ts): snapshots, acks, profiles, close. */
+class MeasuredChild {
   private nextId = 1;
   private readonly pending = new Map<number, (s: StackSnapshot) => void>();
   private readonly waiting = new Map<number, (error?: string) => void>();
   private readonly ackWaiters = new Map<number, (acks: [string, number][]) => void>();
-  /** Where `profile` writes CPU profiles; unset: profiling off. */
-  private profileDir: string | undefined;
-  private sampler: NodeJS.Timeout | undefined;
-  private peakRss = 0;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly info: StackInfo,
-  ) {
+  constructor(readonly child: ChildProcess) {
     child.on("message", (m: FromChild) => {
       if (m.type === "snapshot") {
         this.pending.get(m.id)?.(m.snapshot);
@@ -76,39 +69,41 @@ export class StackProcess {
     });
   }
 
-  /** Forks `stack-child.js` and waits until the stack listens (bounded). */
-  static async start(options: StackChildOptions & { cpuProfileDir?: string }): Promise<StackProcess> {
-    const execArgv: string[] = ["--enable-source-maps"];
-    if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
-    const child = fork(here("./stack-child.js"), [], {
-      env: childEnv({ BENCH_STACK_OPTIONS: JSON.stringify(options) }),
-      execArgv,
+  /** Forks `file` and waits (bounded) for its first message, which `ready` turns into a value. */
+  static async fork<T>(
+    file: string,
+    env: Record<string, string>,
+    what: string,
+    ready: (m: FromChild) => T | undefined,
+  ): Promise<{ child: MeasuredChild; value: T }> {
+    const child = fork(here(file), [], {
+      env: childEnv(env),
+      execArgv: ["--enable-source-maps"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    const info = await new Promise<StackInfo>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the local stack did not start within 60 s")), 60_000);
+    const value = await new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what} did not start within 60 s`)), 60_000);
       child.on("message", (m: FromChild) => {
-        if (m.type === "ready") {
+        const v = ready(m);
+        if (v !== undefined) {
           clearTimeout(timer);
-          resolve(m.info);
+          resolve(v);
         } else if (m.type === "error") {
           clearTimeout(timer);
-          reject(new Error(`the local stack failed to start: ${m.message}`));
+          reject(new Error(`${what} failed to start: ${m.message}`));
         }
       });
       child.once("exit", (code) => {
         clearTimeout(timer);
-        reject(new Error(`the local stack exited with code ${code} while starting`));
+        reject(new Error(`${what} exited with code ${code} while starting`));
       });
     });
-    const p = new StackProcess(child, info);
-    p.profileDir = options.cpuProfileDir;
-    return p;
+    return { child: new MeasuredChild(child), value };
   }
 
-  private request(m: ToChild & { id: number }): Promise<void> {
+  request(m: Extract<ToChild, { id: number }>): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the local stack did not answer ${m.type}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`the child did not answer ${m.type}`)), 30_000);
       this.waiting.set(m.id, (error) => {
         clearTimeout(timer);
         if (error) reject(new Error(error));
@@ -118,27 +113,11 @@ export class StackProcess {
     });
   }
 
-  /**
-   * Runs `fn` with the stack's CPU profiled (when the harness runs with `--cpu-prof`), writing
-   * `<dir>/<name>.cpuprofile`; returns that path, or undefined when profiling is off.
-   */
-  async profile<T>(name: string, fn: () => Promise<T>): Promise<{ result: T; file?: string }> {
-    if (!this.profileDir) return { result: await fn() };
-    const file = join(this.profileDir, `${name}.cpuprofile`);
-    await this.request({ type: "profile-start", id: this.nextId++ });
-    try {
-      return { result: await fn(), file };
-    } finally {
-      await this.request({ type: "profile-stop", id: this.nextId++, file });
-    }
+  id(): number {
+    return this.nextId++;
   }
 
-  get pid(): number {
-    return this.info.pid;
-  }
-
-  /** Counts, ledger, RSS and CPU, as the child sees them now. */
-  snapshot(timeoutMs = 30_000): Promise<StackSnapshot> {
+  snapshot(timeoutMs: number): Promise<StackSnapshot> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -153,11 +132,7 @@ export class StackProcess {
     });
   }
 
-  /**
-   * When DynamoDB acknowledged each record written to an execution group, as the response left the
-   * emulator's front door (`<executionArn>|<offset>` → epoch ms). The child forgets them once read.
-   */
-  acks(group: string, timeoutMs = 30_000): Promise<Map<string, number>> {
+  acks(group: string, timeoutMs: number): Promise<Map<string, number>> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -172,11 +147,137 @@ export class StackProcess {
     });
   }
 
-  setAccounting(enabled: boolean): void {
-    this.child.send({ type: "accounting", enabled } satisfies ToChild);
+  send(m: ToChild): void {
+    this.child.send(m);
   }
 
-  /** Samples the child's RSS from /proc every `everyMs` until `stopSampling`. */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.send({ type: "close" } satisfies ToChild);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The local stack, running in a child process; with `separateEmulator`, its DynamoDB emulator runs in
+ * a second child (dynamo-child.ts, the same `startDynamo`), so the stack's CPU and a latency figure
+ * are the stack's own. Snapshots then take the request counts, the capacity ledger and the write
+ * acknowledgements from the emulator's process (its front door), and CPU and memory from the stack's,
+ * with the emulator's beside them.
+ */
+export class StackProcess {
+  /** Where `profile` writes CPU profiles; unset: profiling off. */
+  private profileDir: string | undefined;
+  private sampler: NodeJS.Timeout | undefined;
+  private peakRss = 0;
+
+  private constructor(
+    private readonly stack: MeasuredChild,
+    private readonly emulator: MeasuredChild | undefined,
+    readonly info: StackInfo,
+  ) {}
+
+  /** Forks the emulator (when separate) and `stack-child.js`, and waits until the stack listens (bounded). */
+  static async start(
+    options: StackChildOptions & { cpuProfileDir?: string; separateEmulator?: boolean },
+  ): Promise<StackProcess> {
+    if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
+    let emulator: MeasuredChild | undefined;
+    const childOptions: StackChildOptions = { streamer: options.streamer, accounting: options.accounting };
+    if (options.separateEmulator) {
+      const e = await MeasuredChild.fork(
+        "./dynamo-child.js",
+        { BENCH_DYNAMO_OPTIONS: JSON.stringify({ accounting: options.accounting }) },
+        "the DynamoDB emulator",
+        (m) => (m.type === "emulator-ready" ? m.endpoint : undefined),
+      );
+      emulator = e.child;
+      childOptions.dynamoEndpoint = e.value;
+    }
+    try {
+      const s = await MeasuredChild.fork(
+        "./stack-child.js",
+        { BENCH_STACK_OPTIONS: JSON.stringify(childOptions) },
+        "the local stack",
+        (m) => (m.type === "ready" ? m.info : undefined),
+      );
+      const p = new StackProcess(s.child, emulator, s.value);
+      p.profileDir = options.cpuProfileDir;
+      return p;
+    } catch (err) {
+      await emulator?.close();
+      throw err;
+    }
+  }
+
+  /** True when the emulator runs in its own process. */
+  get separateEmulator(): boolean {
+    return this.emulator !== undefined;
+  }
+
+  /** The child whose HTTP server is the DynamoDB front door. */
+  private get door(): MeasuredChild {
+    return this.emulator ?? this.stack;
+  }
+
+  /**
+   * Runs `fn` with the stack's CPU profiled (when the harness runs with `--cpu-prof`), writing
+   * `<dir>/<name>.cpuprofile` (and the emulator's to `<name>-emulator.cpuprofile` when it runs apart);
+   * returns the stack's path, or undefined when profiling is off.
+   */
+  async profile<T>(name: string, fn: () => Promise<T>): Promise<{ result: T; file?: string }> {
+    if (!this.profileDir) return { result: await fn() };
+    const dir = this.profileDir;
+    const file = join(dir, `${name}.cpuprofile`);
+    const children: [MeasuredChild, string][] = [[this.stack, file]];
+    if (this.emulator) children.push([this.emulator, join(dir, `${name}-emulator.cpuprofile`)]);
+    await Promise.all(children.map(([c]) => c.request({ type: "profile-start", id: c.id() })));
+    try {
+      return { result: await fn(), file };
+    } finally {
+      await Promise.all(children.map(([c, f]) => c.request({ type: "profile-stop", id: c.id(), file: f })));
+    }
+  }
+
+  get pid(): number {
+    return this.info.pid;
+  }
+
+  /** Counts, ledger, RSS and CPU, as the children see them now. */
+  async snapshot(timeoutMs = 30_000): Promise<StackSnapshot> {
+    if (!this.emulator) return this.stack.snapshot(timeoutMs);
+    const [s, e] = await Promise.all([this.stack.snapshot(timeoutMs), this.emulator.snapshot(timeoutMs)]);
+    return {
+      ...s,
+      counts: e.counts,
+      ledger: e.ledger,
+      ledgerFailures: e.ledgerFailures,
+      emulator: {
+        rssBytes: e.rssBytes,
+        cpuMicros: e.cpuMicros,
+        ...(e.runQueueWaitMicros !== undefined ? { runQueueWaitMicros: e.runQueueWaitMicros } : {}),
+        ...(e.loopDelayMs ? { loopDelayMs: e.loopDelayMs } : {}),
+      },
+    };
+  }
+
+  /**
+   * When DynamoDB acknowledged each record written to an execution group, as the response left the
+   * emulator's front door (`<executionArn>|<offset>` → epoch ms). The child forgets them once read.
+   */
+  acks(group: string, timeoutMs = 30_000): Promise<Map<string, number>> {
+    return this.door.acks(group, timeoutMs);
+  }
+
+  setAccounting(enabled: boolean): void {
+    this.stack.send({ type: "accounting", enabled } satisfies ToChild);
+    this.emulator?.send({ type: "accounting", enabled } satisfies ToChild);
+  }
+
+  /** Samples the stack child's RSS from /proc every `everyMs` until `stopSampling`. */
   startSampling(everyMs = 200): void {
     this.stopSampling();
     this.peakRss = procUsage(this.pid)?.rssBytes ?? 0;
@@ -198,12 +299,8 @@ export class StackProcess {
 
   async close(): Promise<void> {
     this.stopSampling();
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.send({ type: "close" } satisfies ToChild);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
-    await exited;
-    clearTimeout(timer);
+    await this.stack.close();
+    await this.emulator?.close();
   }
 }
 

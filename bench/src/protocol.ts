@@ -6,6 +6,8 @@ export interface StackChildOptions {
   streamer: StreamerSettings;
   /** Account DynamoDB capacity at the front door (costs the stack some CPU; off for scale and replay). */
   accounting: boolean;
+  /** The emulator served by dynamo-child.ts; unset: the stack runs its own, in its process. */
+  dynamoEndpoint?: string;
 }
 
 /** What the stack child reports once it listens. */
@@ -31,6 +33,17 @@ export interface StackSnapshot {
   rssBytes: number;
   /** User + system CPU time of the child, microseconds. */
   cpuMicros: number;
+  /** Time the main thread waited for a CPU while runnable, µs since the process started (Linux only). */
+  runQueueWaitMicros?: number;
+  /** Event-loop delay since the previous snapshot (ms), `monitorEventLoopDelay` at 5 ms resolution. */
+  loopDelayMs?: { p50: number; p99: number };
+  /** The emulator's process, when it runs apart from the stack (whose figures are the ones above). */
+  emulator?: {
+    rssBytes: number;
+    cpuMicros: number;
+    runQueueWaitMicros?: number;
+    loopDelayMs?: { p50: number; p99: number };
+  };
 }
 
 export type ToChild =
@@ -43,6 +56,7 @@ export type ToChild =
 
 export type FromChild =
   | { type: "ready"; info: StackInfo }
+  | { type: "emulator-ready"; pid: number; endpoint: string }
   | { type: "snapshot"; id: number; snapshot: StackSnapshot }
   | { type: "done"; id: number; error?: string }
   | { type: "acks"; id: number; acks: [string, number][] }

@@ -1,8 +1,10 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { itemSize } from "@stepstream/results-schema";
+import { itemSize, startTimeOfExecution } from "@stepstream/results-schema";
 import { describe, expect, it } from "vitest";
 import { CapacityLedger, diffSnapshot, groupOf, readUnits, writeUnits } from "../src/capacity.js";
 import { tagOf } from "../src/door.js";
+import { executionArnFor } from "../src/harness.js";
+import type { StackInfo } from "../src/protocol.js";
 
 const ARN = "arn:aws:states:us-east-1:000000000000:express:sm:latency--3:0f8e";
 
@@ -129,6 +131,50 @@ describe("CapacityLedger", () => {
     expect(t?.itemsWritten).toBe(0);
   });
 
+  it("charges a TransactWriteItems twice per item (prepare + commit), each item by its size", () => {
+    // Prepare: the writer's append — the record and its key item, in one transaction.
+    const ledger = new CapacityLedger();
+    const keyItem = { ExecutionArn: { S: `key#${ARN}#step-1` }, Seq: { N: "0" }, RecordSeq: { N: "0" } };
+    const req = {
+      TransactItems: [
+        { Put: { TableName: "t", Item: item(0, 1500), ConditionExpression: "attribute_not_exists(#pk)" } },
+        { Put: { TableName: "t", Item: keyItem, ConditionExpression: "attribute_not_exists(#pk)" } },
+      ],
+    };
+    // Act: one that commits, one that is cancelled.
+    ledger.observe("TransactWriteItems", "writer", 200, req, {});
+    ledger.observe("TransactWriteItems", "writer", 400, req, {});
+    // Assess: (2 KB → 2 units + 1 unit) × 2 = 6 write units per transaction, the cancelled one too.
+    const t = ledger.snapshot().byTag.writer;
+    expect(t?.ops.TransactWriteItems).toBe(2);
+    expect(t?.errors.TransactWriteItems).toBe(1);
+    expect(t?.writeUnits).toBe(12);
+    expect(t?.itemsWritten).toBe(2);
+    // Both items (the key item too) count in the execution's group.
+    const g = ledger.snapshot().byGroup.writer?.latency;
+    expect(g?.ops.TransactWriteItems).toBe(2);
+    expect(g?.writeUnits).toBe(12);
+  });
+
+  it("charges a transactional overwrite by the larger item, and a ConditionCheck like a write", () => {
+    const ledger = new CapacityLedger();
+    ledger.observe("PutItem", "writer", 200, { TableName: "t", Item: item(0, 3000) }, {});
+    ledger.observe(
+      "TransactWriteItems",
+      "writer",
+      200,
+      {
+        TransactItems: [
+          { Put: { TableName: "t", Item: item(0, 10) } },
+          { ConditionCheck: { TableName: "t", Key: { ExecutionArn: { S: ARN }, Seq: { N: "7" } } } },
+        ],
+      },
+      {},
+    );
+    // PutItem 3 units; then (3 KB before → 3) × 2 + (nothing → 1) × 2 = 8.
+    expect(ledger.snapshot().byTag.writer?.writeUnits).toBe(3 + 8);
+  });
+
   it("splits by execution group and diffs snapshots", () => {
     const ledger = new CapacityLedger();
     ledger.observe("PutItem", "writer", 200, { TableName: "t", Item: item(0, 10) }, {});
@@ -145,6 +191,19 @@ describe("groupOf and tagOf", () => {
     expect(groupOf(ARN)).toBe("latency");
     expect(groupOf("arn:aws:states:us-east-1:000000000000:express:sm:plain:1")).toBe("other");
     expect(groupOf(undefined)).toBe("other");
+  });
+
+  it("names the bench's executions as the start API does, so the streamer knows them before their first record", () => {
+    const stack = { stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:sm" } as StackInfo;
+    const before = Date.now();
+    const arn = executionArnFor(stack, "scale-500", 42);
+    const started = startTimeOfExecution(arn);
+    expect(started).toBeGreaterThanOrEqual(before);
+    expect(started).toBeLessThanOrEqual(Date.now());
+    expect(groupOf(arn)).toBe("scale-500");
+    expect(arn).toMatch(
+      /^arn:aws:states:us-east-1:000000000000:express:sm:ss-\d{13}-scale-500--42-[0-9a-f]{8}:[0-9a-f-]{36}$/,
+    );
   });
 
   it("reads the bench mark from the user agent; anything else is our streamer", () => {

@@ -166,3 +166,22 @@ run "the_caller_may_invoke_the_streamer_only_through_its_url" {
     error_message = "lambda:InvokeFunction must carry lambda:InvokedViaFunctionUrl = true."
   }
 }
+
+run "the_streamers_connection_and_execution_bounds_are_root_variables" {
+  command = plan
+
+  variables {
+    stream_max_connection_seconds = 45
+    stream_max_execution_seconds  = 360
+  }
+
+  assert {
+    condition     = module.stepstream.stream_limits.max_connection_seconds == 45
+    error_message = "stream_max_connection_seconds must reach the streamer's MAX_CONNECTION_SECONDS."
+  }
+
+  assert {
+    condition     = module.stepstream.stream_limits.max_execution_seconds == 360
+    error_message = "stream_max_execution_seconds must reach the streamer's MAX_EXECUTION_SECONDS."
+  }
+}

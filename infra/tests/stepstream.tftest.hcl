@@ -186,3 +186,42 @@ run "a_reservation_the_account_affords" {
     error_message = "Reservations within the quota (plus the 100 AWS keeps) are accepted."
   }
 }
+
+# Readers of an execution no Catch could end stop at stream_max_execution_seconds: a bound inside the
+# state machine's own TimeoutSeconds (300 in this template) would end live readers early.
+run "an_execution_bound_inside_the_state_machines_timeout_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/stepstream"
+  }
+
+  variables {
+    stream_max_execution_seconds = 300
+  }
+
+  expect_failures = [output.stream_url]
+}
+
+run "the_connection_and_execution_bounds_reach_the_streamer" {
+  command = plan
+
+  module {
+    source = "./modules/stepstream"
+  }
+
+  variables {
+    stream_max_connection_seconds = 30
+    stream_max_execution_seconds  = 301
+  }
+
+  assert {
+    condition     = output.stream_limits.max_connection_seconds == 30
+    error_message = "stream_max_connection_seconds must reach the streamer's MAX_CONNECTION_SECONDS."
+  }
+
+  assert {
+    condition     = output.stream_limits.max_execution_seconds == 301
+    error_message = "stream_max_execution_seconds must reach the streamer's MAX_EXECUTION_SECONDS."
+  }
+}

@@ -60,7 +60,7 @@ run "streamer_environment_and_timeout" {
     condition = toset(keys(module.lambda.lambda_function_environment)) == toset([
       "TABLE_NAME", "STATE_MACHINE_ARN", "POLL_INTERVAL_MS", "MAX_POLL_INTERVAL_MS", "STREAM_TIMEOUT_SECONDS",
       "HEARTBEAT_SECONDS", "LONG_POLL_SECONDS", "PAGE_SIZE", "DEADLINE_MARGIN_MS", "FINAL_RESULT_FIELD_NAME",
-      "POWERTOOLS_LOG_LEVEL",
+      "POWERTOOLS_LOG_LEVEL", "MAX_CONNECTION_SECONDS", "MAX_EXECUTION_SECONDS",
     ])
     error_message = "The streamer's environment must be exactly what its config parser reads."
   }
@@ -193,4 +193,88 @@ run "a_region_without_function_urls_is_refused_with_a_message" {
   }
 
   expect_failures = [aws_lambda_function_url.this]
+}
+
+# The connection and execution bounds (MAX_CONNECTION_SECONDS, MAX_EXECUTION_SECONDS) are the
+# deployer's to set, checked against the function's timeout (Lambda: at most 900 s).
+run "connection_and_execution_bounds_reach_the_streamer" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    timeout_seconds        = 120
+    idle_timeout_seconds   = 100
+    max_connection_seconds = 45
+    max_execution_seconds  = 400
+  }
+
+  assert {
+    condition     = module.lambda.lambda_function_environment.MAX_CONNECTION_SECONDS == "45"
+    error_message = "max_connection_seconds must reach MAX_CONNECTION_SECONDS."
+  }
+
+  assert {
+    condition     = module.lambda.lambda_function_environment.MAX_EXECUTION_SECONDS == "400"
+    error_message = "max_execution_seconds must reach MAX_EXECUTION_SECONDS."
+  }
+}
+
+run "the_connection_bound_defaults_to_the_streamers" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  assert {
+    condition     = module.lambda.lambda_function_environment.MAX_CONNECTION_SECONDS == "60" && module.lambda.lambda_function_environment.MAX_EXECUTION_SECONDS == "330"
+    error_message = "The defaults must be the streamer's own (60 s per connection, 330 s per execution)."
+  }
+}
+
+run "a_connection_bound_the_function_timeout_would_cut_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    timeout_seconds        = 120
+    idle_timeout_seconds   = 100
+    max_connection_seconds = 119 # + deadline_margin_ms 2000 > 120 s
+  }
+
+  expect_failures = [aws_lambda_function_url.this]
+}
+
+run "a_connection_bound_past_lambdas_longest_timeout_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    max_connection_seconds = 901
+  }
+
+  expect_failures = [var.max_connection_seconds]
+}
+
+run "an_execution_bound_of_a_fraction_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/stream-url"
+  }
+
+  variables {
+    max_execution_seconds = 330.5
+  }
+
+  expect_failures = [var.max_execution_seconds]
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { IN_REPOSITORY, REPO_ROOT, stateDir } from "./assets.js";
 import { DEVELOPMENT_CREDENTIALS } from "./auth.js";
@@ -24,6 +24,7 @@ Options:
   --var NAME=VALUE         a variable of the --definition template (repeatable); the template also
                            gets NAME_function_arn for every --function, as the Terraform module does
   --memory                 keep DynamoDB in memory (default: on disk under .local/data)
+  --data-dir DIR           keep DynamoDB on disk in DIR instead of .local/data
   --port N                 first port (default STEPSTREAM_PORT or ${DEFAULT_PORT}); API=N, stream=N+1,
                            DynamoDB=N+2, Step Functions=N+3, web view=N+4; 0 picks free ports
   --no-auth                accept unsigned requests (SigV4 is verified by default)
@@ -68,6 +69,7 @@ function parse(argv: string[]) {
       var: { type: "string", multiple: true },
       "request-model": { type: "string" },
       memory: { type: "boolean", default: false },
+      "data-dir": { type: "string" },
       port: { type: "string" },
       "no-auth": { type: "boolean", default: false },
       "cors-origin": { type: "string", multiple: true },
@@ -116,6 +118,9 @@ export async function runLocal(argv: string[]): Promise<number> {
     } else if (Object.keys(functions).length > 0 || Object.keys(vars).length > 0) {
       throw new UsageError("--function and --var go with --definition (your own state machine)");
     }
+    if (args.values.memory && args.values["data-dir"] !== undefined) {
+      throw new UsageError("--data-dir keeps the store on disk, --memory in memory: give one of them");
+    }
     const modelFile = args.values["request-model"];
     if (modelFile !== undefined) {
       let model: unknown;
@@ -154,6 +159,7 @@ export async function runLocal(argv: string[]): Promise<number> {
     stack = await startStack({
       ...(port !== undefined ? { port } : {}),
       memory: args.values.memory,
+      ...(args.values["data-dir"] !== undefined ? { dataDir: resolve(args.values["data-dir"]) } : {}),
       auth: !args.values["no-auth"],
       duplicateExecutions: args.values["duplicate-executions"],
       corsOrigins: args.values["cors-origin"] ?? [],
@@ -188,7 +194,7 @@ export async function runLocal(argv: string[]): Promise<number> {
   console.log(`stepstream local stack is up (${Date.now() - started} ms)
   API (POST /)        ${stack.apiEndpoint}
   stream URL          ${stack.streamUrl}
-  DynamoDB            ${stack.dynamoEndpoint} (table ${stack.tableName}${args.values.memory ? ", in memory" : `, on disk in ${shown(join(dir, "data"))}`})
+  DynamoDB            ${stack.dynamoEndpoint} (table ${stack.tableName}${args.values.memory ? ", in memory" : `, on disk in ${shown(args.values["data-dir"] !== undefined ? resolve(args.values["data-dir"]) : join(dir, "data"))}`})
   Step Functions      ${stack.sfnEndpoint} (${stack.stateMachineArn}${workflow ? `, ${workflow.definition}` : ", the simulated workflow"})
   functions           ${fns}
   web view            ${stack.webUrl ?? (args.values["no-web"] ? "off (--no-web)" : IN_REPOSITORY ? "not built: make build builds apps/web" : "only in the repository")}

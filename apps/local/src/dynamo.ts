@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { TABLE_SCHEMA } from "@stepstream/results-schema";
 import dynalite from "dynalite";
+import { prepareDataDir } from "./data-dir.js";
 import { dynaliteWithTransactions } from "./dynamo-transactions.js";
 import { listenOnLoopback } from "./http.js";
 
@@ -34,6 +35,8 @@ export interface DynamoEmulator {
  * survive a restart. Every request is counted by operation (the `X-Amz-Target` header).
  */
 export async function startDynamo(options: { port: number; path?: string }): Promise<DynamoEmulator> {
+  // A directory the store cannot use is one clear error (path, cause, fix), not "Database is closed".
+  if (options.path) await prepareDataDir(options.path);
   // dynalite plus TransactWriteItems, which the writer appends with (see dynamo-transactions.ts).
   const server: Server = dynaliteWithTransactions(dynalite, {
     ...(options.path ? { path: options.path } : {}),
@@ -62,6 +65,31 @@ export async function startDynamo(options: { port: number; path?: string }): Pro
       failure = undefined;
     },
     close,
+  };
+}
+
+/**
+ * A DynamoDB that runs elsewhere (another process's {@link startDynamo}), seen through the same
+ * interface: nothing counted or probed here, nothing to close.
+ */
+export function externalDynamo(endpoint: string): DynamoEmulator {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`the DynamoDB endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`the DynamoDB endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+  }
+  return {
+    endpoint: url.origin,
+    port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+    counts: {},
+    storeFailure: () => undefined,
+    markHealthy: () => undefined,
+    openIterators: () => 0,
+    close: async () => undefined,
   };
 }
 

@@ -23,6 +23,8 @@ export {
   type SignedRequest,
   verifySigV4,
 } from "./auth.js";
+export { DataDirError, prepareDataDir } from "./data-dir.js";
+export { type DynamoEmulator, ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
 export {
   answerForStartError,
   compileRequestModel,

@@ -10,7 +10,8 @@ import { MAX_START_BODY_BYTES, startApiHandler } from "./api.js";
 import { renderWorkflowDefinition } from "./asl.js";
 import { STEPS_BUNDLE, STREAMER_BUNDLE, stateDir, WEB_FRONT_END } from "./assets.js";
 import { DEVELOPMENT_CREDENTIALS, type LocalCredentials } from "./auth.js";
-import { ensureResultsTable, type OperationCounts, startDynamo } from "./dynamo.js";
+import { prepareDataDir } from "./data-dir.js";
+import { ensureResultsTable, externalDynamo, type OperationCounts, startDynamo } from "./dynamo.js";
 import { type FrontEnd, startFrontEnd } from "./front-end.js";
 import { functionUrlHandler, type InvocationStats } from "./function-url.js";
 import { sendError } from "./http.js";
@@ -46,6 +47,14 @@ export interface StackOptions {
   memory?: boolean;
   /** Default `.local/data` in the repository (installed: in the current directory). */
   dataDir?: string;
+  /**
+   * Use the DynamoDB at this endpoint instead of starting the emulator in this process: e.g. the same
+   * emulator served from another process by {@link startDynamo} (the benchmark does this, so that the
+   * emulator's CPU is not the stack's). The results table is created there if it is missing. `memory`
+   * and `dataDir` then do not apply; `dynamoCounts` stays empty and `dynamoOpenIterators()` 0 (they
+   * are the emulator's, in its process), and starts are not refused on store failures.
+   */
+  dynamoEndpoint?: string;
   /** Verify SigV4 on the API and the stream URL. Default true. */
   auth?: boolean;
   /** Credentials requests must be signed with. Default: AWS_* environment variables, else the development pair. */
@@ -177,6 +186,10 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   const s = options.streamer ?? {};
   const outputsFile =
     options.outputsFile === undefined ? join(stateDir(), "outputs.json") : options.outputsFile;
+  const dataDir =
+    options.memory || options.dynamoEndpoint ? undefined : (options.dataDir ?? join(stateDir(), "data"));
+  // A data directory the store cannot use is one clear error (path, cause, fix), before anything starts.
+  if (dataDir) await prepareDataDir(dataDir);
   // Before any port is bound: a second stack must not take over a running one's outputs file.
   if (outputsFile) claimOutputsFile(outputsFile);
   const closers: (() => Promise<void>)[] = [];
@@ -185,13 +198,10 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   };
 
   try {
-    // 1. DynamoDB.
-    let dataDir: string | undefined;
-    if (!options.memory) {
-      dataDir = options.dataDir ?? join(stateDir(), "data");
-      mkdirSync(dataDir, { recursive: true });
-    }
-    const dynamo = await startDynamo({ port: portAt(2), ...(dataDir ? { path: dataDir } : {}) });
+    // 1. DynamoDB: the emulator in this process, or the one at `dynamoEndpoint`.
+    const dynamo = options.dynamoEndpoint
+      ? externalDynamo(options.dynamoEndpoint)
+      : await startDynamo({ port: portAt(2), ...(dataDir ? { path: dataDir } : {}) });
     closers.push(dynamo.close);
     // While the store fails its writes (a full or read-only disk), starts are refused with a 503
     // rather than accepted and lost; each refused start first probes with one write, so starts are

@@ -59,6 +59,14 @@ export interface ReaderLatency {
   cost: CostPerRecord;
   /** Requests this reader sent, by operation. */
   ops: Record<string, number>;
+  /**
+   * Ours only (from the emulator's front door): where a record's latency went, p50/p99 ms — from the
+   * write's acknowledgement to the arrival of the streamer's Query that returned it (`pollWait`: the
+   * poll interval, plus any wait for the stack's event loop), that Query's time in the emulator
+   * (`query`), and from its answer to the client's parse (`delivery`: the streamer, the Function
+   * URL's response stream, the harness's client).
+   */
+  breakdownMs?: Record<"pollWait" | "query" | "delivery", { p50: number; p99: number }>;
 }
 
 export interface LatencyResult {
@@ -68,13 +76,29 @@ export interface LatencyResult {
   writer: CostPerRecord & { records: number; errors: number; ops: Record<string, number> };
   /** Requests the stack counted at the emulator's door in the window vs the sum the ledger attributed. */
   frontDoor: { stackCounted: number; ledgerAttributed: number; ledgerFailures: number };
-  /** The stack process over the scenario: CPU (% of one core) and DynamoDB requests per second. */
-  stack: { cpuPercent: number; requestsPerSecond: number };
+  /**
+   * The stack process over the scenario: CPU (% of one core) and DynamoDB requests per second; and
+   * the emulator's CPU when it runs in its own process (`null` when it shares the stack's).
+   */
+  stack: {
+    cpuPercent: number;
+    requestsPerSecond: number;
+    emulatorCpuPercent: number | null;
+    /** The harness's own process (the writers and both readers' clients), % of one core. */
+    harnessCpuPercent: number;
+    /** Event-loop delay over the scenario, ms: the stack's, and the emulator's when apart. */
+    loopDelayMs?: { p50: number; p99: number };
+    emulatorLoopDelayMs?: { p50: number; p99: number };
+    /** Share of the scenario each process's main thread spent runnable but waiting for a CPU, % (Linux). */
+    runQueueWaitPercent?: { stack: number; emulator: number | null };
+  };
   durationMs: number;
 }
 
-const WRITE_OPS = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"];
+const WRITE_OPS = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"];
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+/** `micros` of `ms`, as a whole percentage. */
+const pctOf = (micros: number, ms: number) => Math.round((micros / 1e3 / ms) * 100);
 
 export function costPerRecord(t: Tally, records: number): CostPerRecord {
   const writes = WRITE_OPS.reduce((n, op) => n + (t.ops[op] ?? 0), 0);
@@ -87,11 +111,35 @@ export function costPerRecord(t: Tally, records: number): CostPerRecord {
   };
 }
 
+/** Where our records' latency went, from the times the front door noted (see `breakdownMs`). */
+function breakdown(reader: Reader, acks: Map<string, number>): ReaderLatency["breakdownMs"] {
+  const poll: number[] = [];
+  const query: number[] = [];
+  const delivery: number[] = [];
+  for (const [key, parsed] of reader.parsedAt) {
+    const ack = acks.get(key);
+    const q = acks.get(`q|${key}`);
+    const r = acks.get(`r|${key}`);
+    if (ack === undefined || q === undefined || r === undefined) continue;
+    poll.push(Math.max(0, q - ack));
+    query.push(r - q);
+    delivery.push(parsed - r);
+  }
+  if (poll.length === 0) return undefined;
+  const pp = (xs: number[]) => {
+    const s = summarize(xs);
+    return { p50: s.p50, p99: s.p99 };
+  };
+  return { pollWait: pp(poll), query: pp(query), delivery: pp(delivery) };
+}
+
 function figures(reader: Reader, writer: Writer, tally: Tally, acks: Map<string, number>): ReaderLatency {
   const l = latencies(writer, reader, acks);
   const sum = (f: (r: StreamResult) => number) => reader.results.reduce((n, r) => n + f(r), 0);
   const delivered = l.values.length;
+  const parts = reader.name === "ours" ? breakdown(reader, acks) : undefined;
   return {
+    ...(parts ? { breakdownMs: parts } : {}),
     latencyMs: summarize(l.values),
     values: l.values,
     delivered,
@@ -130,6 +178,7 @@ export async function runLatency(
   setMaxListeners(0, stop.signal);
 
   const before = await stack.snapshot();
+  const harnessBefore = process.cpuUsage();
   const reading: Promise<unknown>[] = [];
   const total = o.executions * o.recordsPerExecution;
   const ticker = setInterval(
@@ -161,6 +210,7 @@ export async function runLatency(
     progressDone();
     writer.close();
   }
+  const harnessCpu = process.cpuUsage(harnessBefore);
   const after = await stack.snapshot();
   const acks = await stack.acks(o.group);
   const d = diffSnapshot(after.ledger, before.ledger);
@@ -186,6 +236,32 @@ export async function runLatency(
     stack: {
       cpuPercent: Math.round(((after.cpuMicros - before.cpuMicros) / 1e3 / (after.at - before.at)) * 100),
       requestsPerSecond: Math.round((stackCounted / (after.at - before.at)) * 1000),
+      emulatorCpuPercent:
+        after.emulator && before.emulator
+          ? Math.round(
+              ((after.emulator.cpuMicros - before.emulator.cpuMicros) / 1e3 / (after.at - before.at)) * 100,
+            )
+          : null,
+      harnessCpuPercent: Math.round(
+        ((harnessCpu.user + harnessCpu.system) / 1e3 / (after.at - before.at)) * 100,
+      ),
+      ...(after.loopDelayMs ? { loopDelayMs: after.loopDelayMs } : {}),
+      ...(after.emulator?.loopDelayMs ? { emulatorLoopDelayMs: after.emulator.loopDelayMs } : {}),
+      ...(after.runQueueWaitMicros !== undefined && before.runQueueWaitMicros !== undefined
+        ? {
+            runQueueWaitPercent: {
+              stack: pctOf(after.runQueueWaitMicros - before.runQueueWaitMicros, after.at - before.at),
+              emulator:
+                after.emulator?.runQueueWaitMicros !== undefined &&
+                before.emulator?.runQueueWaitMicros !== undefined
+                  ? pctOf(
+                      after.emulator.runQueueWaitMicros - before.emulator.runQueueWaitMicros,
+                      after.at - before.at,
+                    )
+                  : null,
+            },
+          }
+        : {}),
     },
     durationMs: Math.round(now() - started),
   };

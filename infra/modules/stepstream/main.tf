@@ -71,6 +71,8 @@ module "stream_url" {
   streamer_zip_path       = var.streamer_zip_path
   timeout_seconds         = var.streamer_lambda_timeout_seconds
   idle_timeout_seconds    = var.stream_timeout_seconds
+  max_connection_seconds  = var.stream_max_connection_seconds
+  max_execution_seconds   = var.stream_max_execution_seconds
   poll_interval_ms        = var.poll_interval_ms
   max_poll_interval_ms    = var.max_poll_interval_ms
   final_result_field_name = var.final_result_field_name

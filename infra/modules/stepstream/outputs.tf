@@ -6,6 +6,13 @@ output "api_endpoint" {
 output "stream_url" {
   description = "Streaming Function URL (ends with \"/\"): GET <url>?executionArn=<url-encoded ARN>, signed with SigV4 (service lambda)."
   value       = module.stream_url.lambda_function_url
+
+  precondition {
+    # An execution that no Catch could end (its own TimeoutSeconds, States.Runtime) writes no terminal
+    # record: its readers end at this bound, so it must not fall inside the run.
+    condition     = var.stream_max_execution_seconds > try(jsondecode(module.workflow.state_machine_definition).TimeoutSeconds, 300)
+    error_message = "stream_max_execution_seconds (${var.stream_max_execution_seconds}) must be longer than the state machine's TimeoutSeconds (${try(jsondecode(module.workflow.state_machine_definition).TimeoutSeconds, 300)}; Express runs at most 300 s), or readers of a live run would get a timeout record while it still writes."
+  }
 }
 
 output "table_name" {
@@ -82,4 +89,9 @@ output "reserved_concurrency" {
 output "request_model_schema" {
   description = "The start API's request model (JSON Schema draft-04): give the local stack the same document (--request-model FILE)."
   value       = module.start_api.request_model_schema
+}
+
+output "stream_limits" {
+  description = "The streamer's bounds, seconds: max_connection_seconds (a resumable connection, then the client resumes), max_execution_seconds (an execution's latest write after its start), idle_timeout_seconds, timeout_seconds (the streamer function's)."
+  value       = module.stream_url.stream_limits
 }

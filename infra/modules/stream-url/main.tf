@@ -65,6 +65,8 @@ module "lambda" {
     LONG_POLL_SECONDS       = tostring(var.long_poll_seconds)
     PAGE_SIZE               = tostring(var.page_size)
     DEADLINE_MARGIN_MS      = tostring(var.deadline_margin_ms)
+    MAX_CONNECTION_SECONDS  = tostring(var.max_connection_seconds)
+    MAX_EXECUTION_SECONDS   = tostring(var.max_execution_seconds)
     FINAL_RESULT_FIELD_NAME = var.final_result_field_name
     POWERTOOLS_LOG_LEVEL    = var.powertools_log_level
   }
@@ -85,6 +87,11 @@ resource "aws_lambda_function_url" "this" {
     precondition {
       condition     = var.idle_timeout_seconds * 1000 + var.deadline_margin_ms < var.timeout_seconds * 1000
       error_message = "idle_timeout_seconds plus deadline_margin_ms must be shorter than timeout_seconds, or a stream would hit the Lambda deadline before it could report an idle execution."
+    }
+
+    precondition {
+      condition     = var.max_connection_seconds * 1000 + var.deadline_margin_ms <= var.timeout_seconds * 1000
+      error_message = "max_connection_seconds (${var.max_connection_seconds}) plus deadline_margin_ms (${var.deadline_margin_ms}) must not exceed timeout_seconds (${var.timeout_seconds}, the streamer's Lambda timeout, at most 900): a resumable connection must end by its own bound, cleanly, before Lambda cuts it."
     }
 
     # Function URLs (and so response streaming through them) do not exist in every region:

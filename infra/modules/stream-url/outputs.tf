@@ -32,3 +32,13 @@ output "reserved_concurrency" {
   description = "The streamer's reserved concurrency, or null when it has none."
   value       = module.lambda.reserved_concurrency
 }
+
+output "stream_limits" {
+  description = "The streamer's bounds as its environment carries them, seconds: max_connection_seconds (a resumable connection, then the client resumes), max_execution_seconds (an execution's latest write after its start), idle_timeout_seconds (no new record), timeout_seconds (the function's)."
+  value = {
+    max_connection_seconds = tonumber(module.lambda.lambda_function_environment.MAX_CONNECTION_SECONDS)
+    max_execution_seconds  = tonumber(module.lambda.lambda_function_environment.MAX_EXECUTION_SECONDS)
+    idle_timeout_seconds   = tonumber(module.lambda.lambda_function_environment.STREAM_TIMEOUT_SECONDS)
+    timeout_seconds        = var.timeout_seconds
+  }
+}

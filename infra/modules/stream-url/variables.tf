@@ -106,6 +106,28 @@ variable "idle_timeout_seconds" {
   }
 }
 
+variable "max_connection_seconds" {
+  description = "Longest connection of a resumable read (live=jsonl, live=sse), seconds (MAX_CONNECTION_SECONDS): then the stream ends cleanly and the client resumes from its offset. Lambda tells a function nothing when its client goes away, so this bounds what an abandoned reader costs (streamer time and Queries). Must leave deadline_margin_ms before timeout_seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.max_connection_seconds >= 1 && var.max_connection_seconds <= 900 && floor(var.max_connection_seconds) == var.max_connection_seconds
+    error_message = "max_connection_seconds must be a whole number between 1 and 900 (Lambda's longest timeout)."
+  }
+}
+
+variable "max_execution_seconds" {
+  description = "Latest an execution can still write, seconds after the start time its name carries (MAX_EXECUTION_SECONDS): past it, with no terminal record, readers end with a timeout record. Must outlast the state machine's own TimeoutSeconds (Express: at most 300 s) plus the time its last write takes to land."
+  type        = number
+  default     = 330
+
+  validation {
+    condition     = var.max_execution_seconds >= 1 && var.max_execution_seconds <= 3600 && floor(var.max_execution_seconds) == var.max_execution_seconds
+    error_message = "max_execution_seconds must be a whole number between 1 and 3600."
+  }
+}
+
 variable "poll_interval_ms" {
   description = "First poll interval of the table after records arrive, ms (POLL_INTERVAL_MS)."
   type        = number

@@ -32,3 +32,16 @@ test("the docs check fails on a README whose tables miss a variable", async () =
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Issue 11 finding 7: apps/web/README.md said callers need only lambda:InvokeFunctionUrl. The caller
+// policy (root.tftest.hcl) grants both actions, InvokeFunction only via the function URL; every
+// README that tells a caller what to be granted must say so too.
+test.each(["README.md", "apps/web/README.md"])(
+  "%s names both Lambda actions a stream reader needs, InvokeFunction only via the URL",
+  (file) => {
+    const text = readFileSync(join(INFRA_DIR, "..", file), "utf8");
+    expect(text).toContain("lambda:InvokeFunctionUrl");
+    expect(text).toMatch(/lambda:InvokeFunction(?!Url)/);
+    expect(text).toMatch(/lambda:InvokedViaFunctionUrl|only\s+via\s+(its|the)\s+function\s+URL/i);
+  },
+);

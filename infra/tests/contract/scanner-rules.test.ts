@@ -197,6 +197,15 @@ describe("least privilege (issue 5)", () => {
     );
   });
 
+  test("the account setting uses only arguments both provider majors know (6.0 removed reset_on_delete)", () => {
+    // `>= 5.100, < 7.0` admits 5.x and 6.x: 5.100 has reset_on_delete (deprecated), 6.0 removed it
+    // (destroy always resets; upgrade guide), and an unknown argument fails validate. The README says
+    // what a 5.x user does instead (infra/README.md, "What stays").
+    const api = real.find((m) => m.name === "modules/start-api");
+    const account = api?.blocks.find((b) => b.address === "aws_api_gateway_account.this");
+    expect(Object.keys(account?.body ?? {}).sort()).toEqual(["cloudwatch_role_arn", "count", "depends_on"]);
+  });
+
   test("the API's role may only start this state machine", () => {
     const api = real.find((m) => m.name === "modules/start-api");
     const doc = api?.blocks.find((b) => b.address === "data.aws_iam_policy_document.this");

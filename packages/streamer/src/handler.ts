@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context } from "aws-lambda";
+import { streamerDynamoClient } from "./client.js";
 import { loadStreamerConfig } from "./config.js";
 import type { FunctionUrlEvent } from "./request.js";
 import { serve } from "./serve.js";
@@ -10,7 +10,7 @@ import { DynamoResultReader } from "./store.js";
 const config = loadStreamerConfig();
 const logger = new Logger({ serviceName: "stepstream-streamer" });
 const reader = new DynamoResultReader(
-  new DynamoDBClient({}),
+  streamerDynamoClient(),
   config.tableName,
   { finalResultField: config.finalResultField },
   Date.now,
