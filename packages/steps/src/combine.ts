@@ -243,13 +243,6 @@ export async function stageAndCombine(
   out: { offset: string; duplicate: boolean }[],
 ): Promise<Head | undefined> {
   const mine = await stage(ctx, records);
-  console.log(
-    Date.now() % 100000,
-    ctx.executionArn.slice(-6),
-    mine[0]?.id.slice(-6),
-    "staged",
-    records[0]?.recordKey,
-  );
   const me = mine[0]?.id as string;
   let left = mine;
   /** Keys known to be taken (never untaken): record key → the record holding it. */
@@ -301,15 +294,6 @@ export async function stageAndCombine(
         seen = { id: oldest as string, looks: 0, takeoverAt: Date.now() + after };
       }
       const held = leaseHeld(marker);
-      console.log(Date.now() % 100000, ctx.executionArn.slice(-6), me.slice(-6), "wait", {
-        ours,
-        held,
-        ahead,
-        n: staged.length,
-        leader: marker?.[LEADER]?.S?.slice(-6),
-        until: Number(marker?.[LEASE_UNTIL]?.N ?? 0) - Date.now(),
-        takeover: seen.takeoverAt - Date.now(),
-      });
       if (held || (!ours && Date.now() < seen.takeoverAt)) {
         await sleep(pollWait() * rounds * 2 ** Math.min(2, seen.looks++));
         continue;
@@ -350,15 +334,6 @@ export async function stageAndCombine(
     }
     if (visible.length > left.length) ctx.memory.markContended(ctx.executionArn);
     const plan = planCombine(ctx, visible, head, taken);
-    console.log(
-      Date.now() % 100000,
-      ctx.executionArn.slice(-6),
-      me.slice(-6),
-      "combine",
-      plan.done.size,
-      "head",
-      head?.seq,
-    );
     const empties = plan.handled === visible.length && visible.length < STAGE_QUERY_LIMIT;
     // Renew the lease (or, when this empties the staging partition, delete the marker), on condition
     // that we still hold it.
@@ -420,16 +395,6 @@ export async function stageAndCombine(
           // "stage" (the staged item is gone: someone appended it) and "check" (a predecessor is
           // still staged) need nothing but a fresh look at the staging partition.
         }
-        console.log(
-          Date.now() % 100000,
-          ctx.executionArn.slice(-6),
-          me.slice(-6),
-          "combine failed",
-          reasons
-            .map((r, i) => (r?.Code === "None" ? "" : `${plan.roles[i]?.kind}:${r?.Code}`))
-            .filter(Boolean)
-            .join(" "),
-        );
         if (!understood) throw err; // e.g. ValidationError: not retried
         if (slotTaken) {
           lost++;
