@@ -44,7 +44,16 @@ export function keyItemPartition(executionArn: string, recordKey: string): strin
 /**
  * The highest sequence number seen committed, per execution (and its type). A head is only ever one
  * that was committed (read, written by us, or returned by a failed condition), so appending at
- * head + 1 can never leave a gap; a stale head costs one lost race, never a wrong write.
+ * head + 1 can never leave a gap; a stale head costs one lost race, never a wrong write. Also which
+ * executions were contended a moment ago (their next append stages at once). By default one per
+ * process (a Lambda container); pass your own as `headMemory` to model separate containers.
+ *
+ * @example
+ * ```ts
+ * import { HeadMemory, putResult } from "@stepstream/steps";
+ * const container = new HeadMemory(); // what one Lambda container would remember
+ * await putResult({ executionArn, recordKey: "r-1", result: 1 }, { tableName, resultTtlDays: 7, headMemory: container });
+ * ```
  */
 export class HeadMemory {
   static readonly MAX_REMEMBERED = 512;
