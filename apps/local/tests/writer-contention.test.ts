@@ -1,4 +1,4 @@
-import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import type { ResultRecord } from "@stepstream/client";
 import { encodeOffset, TABLE_SCHEMA } from "@stepstream/results-schema";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -43,8 +43,8 @@ afterAll(async () => {
 });
 
 async function partition(pk: string) {
-  const items: Record<string, { S?: string; N?: string }>[] = [];
-  let start: Record<string, { S?: string; N?: string }> | undefined;
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await ddb.send(
       new QueryCommand({
@@ -56,8 +56,8 @@ async function partition(pk: string) {
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    items.push(...((page.Items ?? []) as typeof items));
-    start = page.LastEvaluatedKey as typeof start;
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
   } while (start);
   return items;
 }
