@@ -258,7 +258,7 @@ async function main(): Promise<void> {
         };
         const report = (r: LatencyResult) =>
           process.stderr.write(
-            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU${r.stack.emulatorCpuPercent !== null ? `, emulator ${r.stack.emulatorCpuPercent} % CPU (own process)` : " (emulator included)"}, harness ${r.stack.harnessCpuPercent} %, ${r.stack.requestsPerSecond} DynamoDB requests/s; event-loop delay p99: stack ${r.stack.loopDelayMs?.p99 ?? "?"} ms${r.stack.emulatorLoopDelayMs ? `, emulator ${r.stack.emulatorLoopDelayMs.p99} ms` : ""}${r.stack.runQueueWaitPercent ? `; waiting for a CPU: stack ${r.stack.runQueueWaitPercent.stack} %${r.stack.runQueueWaitPercent.emulator !== null ? `, emulator ${r.stack.runQueueWaitPercent.emulator} %` : ""} of the time` : ""}\n`,
+            `  ours p50 ${r.ours.latencyMs.p50} ms p99 ${r.ours.latencyMs.p99} ms, baseline p50 ${r.baseline.latencyMs.p50} ms; stack ${r.stack.cpuPercent} % CPU${r.stack.emulatorCpuPercent !== null ? `, emulator ${r.stack.emulatorCpuPercent} % CPU (own process)` : " (emulator included)"}, harness ${r.stack.harnessCpuPercent} %, ${r.stack.requestsPerSecond} DynamoDB requests/s; event-loop delay p99: harness ${r.stack.harnessLoopDelayMs.p99} ms, stack ${r.stack.loopDelayMs?.p99 ?? "?"} ms${r.stack.emulatorLoopDelayMs ? `, emulator ${r.stack.emulatorLoopDelayMs.p99} ms` : ""}${r.stack.runQueueWaitPercent ? `; waiting for a CPU: stack ${r.stack.runQueueWaitPercent.stack} %${r.stack.runQueueWaitPercent.emulator !== null ? `, emulator ${r.stack.runQueueWaitPercent.emulator} %` : ""} of the time` : ""}\n`,
           );
         report(latency);
         breakdown(latency);

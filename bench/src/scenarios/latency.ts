@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { diffSnapshot, emptyTally, type Tally } from "../capacity.js";
 import { UNTAGGED } from "../door.js";
 import {
@@ -86,6 +87,8 @@ export interface LatencyResult {
     emulatorCpuPercent: number | null;
     /** The harness's own process (the writers and both readers' clients), % of one core. */
     harnessCpuPercent: number;
+    /** The harness's event-loop delay over the scenario, ms: how late it could stamp a parsed line. */
+    harnessLoopDelayMs: { p50: number; p99: number };
     /** Event-loop delay over the scenario, ms: the stack's, and the emulator's when apart. */
     loopDelayMs?: { p50: number; p99: number };
     emulatorLoopDelayMs?: { p50: number; p99: number };
@@ -179,6 +182,8 @@ export async function runLatency(
 
   const before = await stack.snapshot();
   const harnessBefore = process.cpuUsage();
+  const harnessLoop = monitorEventLoopDelay({ resolution: 5 });
+  harnessLoop.enable();
   const reading: Promise<unknown>[] = [];
   const total = o.executions * o.recordsPerExecution;
   const ticker = setInterval(
@@ -211,6 +216,7 @@ export async function runLatency(
     writer.close();
   }
   const harnessCpu = process.cpuUsage(harnessBefore);
+  harnessLoop.disable();
   const after = await stack.snapshot();
   const acks = await stack.acks(o.group);
   const d = diffSnapshot(after.ledger, before.ledger);
@@ -245,6 +251,10 @@ export async function runLatency(
       harnessCpuPercent: Math.round(
         ((harnessCpu.user + harnessCpu.system) / 1e3 / (after.at - before.at)) * 100,
       ),
+      harnessLoopDelayMs: {
+        p50: Math.round(harnessLoop.percentile(50) / 1e4) / 100,
+        p99: Math.round(harnessLoop.percentile(99) / 1e4) / 100,
+      },
       ...(after.loopDelayMs ? { loopDelayMs: after.loopDelayMs } : {}),
       ...(after.emulator?.loopDelayMs ? { emulatorLoopDelayMs: after.emulator.loopDelayMs } : {}),
       ...(after.runQueueWaitMicros !== undefined && before.runQueueWaitMicros !== undefined
