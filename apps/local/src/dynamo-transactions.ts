@@ -174,7 +174,7 @@ function installTransactions(server: Server, store: Store): void {
     return table;
   };
 
-  async function prepare(raw: unknown): Promise<Action> {
+  async function prepare(raw: unknown, tableOf: (name: unknown) => Promise<Table>): Promise<Action> {
     const entry = (raw ?? {}) as Record<string, unknown>;
     const kinds = Object.keys(entry).filter((k) => entry[k] != null);
     if (kinds.length !== 1)
@@ -203,7 +203,7 @@ function installTransactions(server: Server, store: Store): void {
       if (e.body) throw new ApiError(e.body.__type ?? "ValidationException", e.body.message ?? "invalid");
       throw err;
     }
-    const table = await getTable(data.TableName);
+    const table = await tableOf(data.TableName);
     const keySource = kind === "Put" ? (data.Item as Item) : (data.Key as Item);
     const invalid = kind === "Put" ? db.validateItem(keySource, table) : db.validateKey(keySource, table);
     if (invalid) {
@@ -234,8 +234,25 @@ function installTransactions(server: Server, store: Store): void {
         `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${TRANSACTION_MAX_ACTIONS}`,
       );
     }
+    // AWS cancels a transaction that touches an item another transaction is writing at once, without
+    // waiting. Find such a conflict before the full (expression-parsing) validation, from the keys
+    // alone, so that a doomed transaction costs the emulator little, as it costs AWS little.
+    // One table look-up per table per transaction (dynalite's is asynchronous).
+    const tables = new Map<unknown, Promise<Table>>();
+    const tableOf = (name: unknown) => {
+      let t = tables.get(name);
+      if (!t) {
+        t = getTable(name);
+        tables.set(name, t);
+      }
+      return t;
+    };
+    if (inFlight.size > 0) {
+      const early = await conflictsByKey(items, tableOf);
+      if (early) throw cancelled(early);
+    }
     const actions: Action[] = [];
-    for (const raw of items) actions.push(await prepare(raw));
+    for (const raw of items) actions.push(await prepare(raw, tableOf));
     if (new Set(actions.map((a) => a.lockKey)).size !== actions.length) {
       throw validation("Transaction request cannot include multiple operations on one item");
     }
@@ -272,7 +289,11 @@ function installTransactions(server: Server, store: Store): void {
         const release = await new Promise<(cb: () => void) => () => void>((r) => a.itemDb.lock(a.key, r));
         releases.push(release(() => {}));
       }
-      for (const a of actions) a.existing = await call<Item>((cb) => a.itemDb.get(a.key, cb));
+      await Promise.all(
+        actions.map(async (a) => {
+          a.existing = await call<Item>((cb) => a.itemDb.get(a.key, cb));
+        }),
+      );
       const failed = actions.map((a) => db.checkConditional(a.data, a.existing) != null);
       if (failed.some(Boolean)) {
         throw cancelled(
@@ -300,6 +321,31 @@ function installTransactions(server: Server, store: Store): void {
       for (const r of releases) r();
       for (const a of actions) inFlight.delete(a.lockKey);
     }
+  }
+
+  /** Per action, whether its item is being written by another transaction; undefined if none is. */
+  async function conflictsByKey(
+    items: unknown[],
+    tableOf: (name: unknown) => Promise<Table>,
+  ): Promise<{ Code: string; Message?: string }[] | undefined> {
+    const hit: boolean[] = [];
+    for (const raw of items) {
+      const entry = (raw ?? {}) as Record<string, Item | undefined>;
+      const action = entry.Put ?? entry.Delete ?? entry.ConditionCheck ?? entry.Update;
+      let lockKey: string | undefined;
+      try {
+        const table = await tableOf(action?.TableName);
+        const source = (entry.Put ? action?.Item : action?.Key) as Item | undefined;
+        if (source) lockKey = `${table.TableName}\u0000${db.createKey(source, table)}`;
+      } catch {
+        return undefined; // the full validation answers
+      }
+      hit.push(lockKey !== undefined && inFlight.has(lockKey));
+    }
+    if (!hit.some(Boolean)) return undefined;
+    return hit.map((h) =>
+      h ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" } : { Code: "None" },
+    );
   }
 
   const cancelled = (reasons: { Code: string }[]) =>

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ResultRecord } from "@stepstream/results-schema";
-import { putResult, putResults } from "@stepstream/steps";
+import { HeadMemory, putResult, putResults } from "@stepstream/steps";
 import { DynamoResultReader, follow } from "@stepstream/streamer";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -27,18 +27,33 @@ afterAll(async () => {
   await stack?.close();
 });
 
-type Actions = { Put?: { Item?: Record<string, { S?: string }>; ConditionExpression?: string } }[];
+type Av = { S?: string; N?: string };
+type Actions = {
+  Put?: { Item?: Record<string, Av>; ConditionExpression?: string };
+  Delete?: { Key?: Record<string, Av> };
+}[];
+type Bug = "no-key-item" | "no-slot-condition" | "combine-no-key-condition" | "combine-reversed";
 /**
  * A client that plants a bug in the writer's requests (the shipped code stays as it is): it drops
  * the key items (so nothing enforces one record per key) or the record slot's condition (so a slot can
- * be overwritten).
+ * be overwritten); or, in combining transactions only (those that delete staged items), drops the key
+ * items' condition (so a staged record whose key another writer wrote is appended again) or appends
+ * the staged records in reverse order (so one producer's records lose their order).
  */
-function mutant(bug: "no-key-item" | "no-slot-condition"): DynamoDBClient {
+function mutant(bug: Bug): DynamoDBClient {
   const client = new DynamoDBClient({ region: stack.region, endpoint: stack.dynamoEndpoint });
   client.middlewareStack.add(
     (next) => async (args) => {
       const input = args.input as { TransactItems?: Actions };
-      if (input.TransactItems) {
+      const combining = input.TransactItems?.some((a) =>
+        a.Delete?.Key?.ExecutionArn?.S?.startsWith("stage#"),
+      );
+      // Writers that race for one slot at nearly the same moment collide (a transaction conflict) and
+      // stage instead; a little jitter lets this plant's overwrites happen one after the other.
+      if (input.TransactItems && bug === "no-slot-condition") await sleep(Math.random() * 8);
+      if (input.TransactItems && bug.startsWith("combine-")) {
+        if (combining) plantInCombine(bug, input.TransactItems);
+      } else if (input.TransactItems) {
         const isKeyItem = (a: Actions[number]) => a.Put?.Item?.ExecutionArn?.S?.startsWith("key#") === true;
         input.TransactItems =
           bug === "no-key-item"
@@ -61,11 +76,39 @@ function mutant(bug: "no-key-item" | "no-slot-condition"): DynamoDBClient {
   return client;
 }
 
+function plantInCombine(bug: Bug, actions: Actions): void {
+  const isKeyItem = (a: Actions[number]) => a.Put?.Item?.ExecutionArn?.S?.startsWith("key#") === true;
+  const isRecord = (a: Actions[number]) => a.Put?.Item?.ExecutionArn?.S?.startsWith("arn:") === true;
+  if (bug === "combine-no-key-condition") {
+    for (const a of actions) {
+      if (isKeyItem(a) && a.Put) {
+        delete a.Put.ConditionExpression;
+        delete (a.Put as { ExpressionAttributeNames?: unknown }).ExpressionAttributeNames;
+      }
+    }
+    return;
+  }
+  // combine-reversed: the same slots and key items, handed out newest first.
+  const records = actions.filter(isRecord);
+  const keys = actions.filter(isKeyItem);
+  const slots = records.map((a) => a.Put?.Item?.Seq as Av).reverse();
+  records.forEach((a, i) => {
+    (a.Put?.Item as Record<string, Av>).Seq = slots[i] as Av;
+  });
+  keys.forEach((a, i) => {
+    (a.Put?.Item as Record<string, Av>).RecordSeq = slots[i] as Av;
+  });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let run = 0;
 
 function writersRace(client: DynamoDBClient) {
-  const config = { tableName: stack.tableName, resultTtlDays: 1, client };
+  // A planted bug can make a writer wait for what never comes: bound every append to a few seconds.
+  const shared = { tableName: stack.tableName, resultTtlDays: 1, client, retryForMs: 3000 };
+  // Half the writers run as if each were its own Lambda container (a head memory of its own, so
+  // they lose races and stage and combine); the others share the process's memory.
+  const configFor = (w: number) => (w % 2 ? { ...shared, headMemory: new HeadMemory() } : shared);
   const reader = new DynamoResultReader(ddb, stack.tableName);
   return fc.asyncProperty(
     fc.integer({ min: 1, max: 8 }), // distinct keys
@@ -93,7 +136,8 @@ function writersRace(client: DynamoDBClient) {
         }
       })();
       const attempts: { key: string; offset: string; duplicate: boolean }[][] = await Promise.all(
-        writes.map(async ([k, delay, pair]) => {
+        writes.map(async ([k, delay, pair], w) => {
+          const config = configFor(w);
           await sleep(delay);
           const ks = pair ? [keyOf(k), keyOf(k + 1)] : [keyOf(k)];
           const outs = pair
@@ -115,10 +159,15 @@ function writersRace(client: DynamoDBClient) {
         byKey.set(o.key, o.offset);
       }
       expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(distinct.size);
-      // A pair's two records are in its order.
+      // A pair's two records, both written by its call, are in its order.
       for (const pair of attempts) {
-        if (pair.length === 2 && pair[0]?.key !== pair[1]?.key) {
-          expect(Number(pair[0]?.offset)).not.toBe(Number(pair[1]?.offset));
+        if (
+          pair.length === 2 &&
+          pair[0]?.key !== pair[1]?.key &&
+          !pair[0]?.duplicate &&
+          !pair[1]?.duplicate
+        ) {
+          expect(Number(pair[0]?.offset)).toBeLessThan(Number(pair[1]?.offset));
         }
       }
       // The reader catches up with everything, then stops.
@@ -137,7 +186,7 @@ it("concurrent writers: each key once, dense offsets, every reader gets everythi
   await fc.assert(writersRace(ddb), { numRuns: 200, seed: 20261126, endOnFailure: true });
 });
 
-it.each(["no-key-item", "no-slot-condition"] as const)(
+it.each(["no-key-item", "no-slot-condition", "combine-no-key-condition", "combine-reversed"] as const)(
   "the property finds a planted bug (%s) within 200 runs",
   async (bug) => {
     const found = await fc

@@ -51,7 +51,7 @@ output "streamer_function_arn" {
 }
 
 output "writer_policy_json" {
-  description = "The IAM policy a writer of results needs (PutItem and Query on the table, Query on its ByRecordKey index, the table's key if any): attach it to anything else that writes (containers, ECS tasks, roles of other accounts)."
+  description = "The IAM policy a writer of results needs (PutItem, DeleteItem, ConditionCheckItem and Query on the table, Query on its ByRecordKey index, the table's key if any): attach it to anything else that writes (containers, ECS tasks, roles of other accounts)."
   value       = module.workflow.writer_policy_json
 }
 

@@ -57,10 +57,14 @@ locals {
 ################################################################################
 
 data "aws_iam_policy_document" "writer" {
+  # putResult's transactions: Put (records, key items, staged records, the staging marker), Delete
+  # (a combined record's staged item, the marker) and ConditionCheck (the marker; a staged record's
+  # predecessor). TransactWriteItems is authorized per action (DynamoDB Developer Guide, "Using IAM
+  # with DynamoDB transactions").
   statement {
     sid       = "AppendResults"
     effect    = "Allow"
-    actions   = ["dynamodb:PutItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
     resources = [var.table_arn]
   }
 

@@ -152,6 +152,22 @@ describe("least privilege (issue 5)", () => {
     expect(actions.filter((a: string) => a.startsWith("dynamodb:"))).toEqual(["dynamodb:Query"]);
   });
 
+  test("a writer gets exactly what putResult sends: its transactions' actions and Query, on the table", () => {
+    const workflow = real.find((m) => m.name === "modules/workflow");
+    const writer = blocksOf(workflow ? [workflow] : [], "data", "aws_iam_policy_document").find(
+      (d) => d.name === "writer",
+    );
+    const statements = (writer?.body.statement ?? []) as { actions?: string[]; resources?: string[] }[];
+    const dynamo = statements.flatMap((s) => (s.actions ?? []).filter((a) => a.startsWith("dynamodb:")));
+    // Put, Delete and ConditionCheck inside TransactWriteItems (authorized per action), PutItem of
+    // the staging marker, Query for the head, key items and the staging partition.
+    expect(dynamo.sort()).toEqual(
+      ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"].sort(),
+    );
+    const writes = statements.find((s) => s.actions?.includes("dynamodb:DeleteItem"));
+    expect(writes?.resources).toEqual(["${var.table_arn}"]);
+  });
+
   test("the read-only check fails on a streamer policy that writes", async () => {
     const bad = blocksOf([await loadFixture("bad-iam.tf")], "data", "aws_iam_policy_document").filter(
       (d) => d.name === "streamer_writes",

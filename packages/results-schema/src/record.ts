@@ -31,6 +31,22 @@ export const TABLE_SCHEMA = {
   keyItemPrefix: "key#",
   /** Attribute of a key item (N): the `Seq` of the record that holds its key. */
   keyItemSeqAttribute: "RecordSeq",
+  /**
+   * Attribute of a key item written by a combiner (N): the stage id of the staged item whose record it
+   * holds, so the writer that staged it can tell "appended for me" from "my key existed already".
+   */
+  keyItemStagedByAttribute: "StagedBy",
+  /**
+   * Staging partition of an execution: `stage#<executionArn>` (no execution ARN starts with `stage#`,
+   * so readers never meet one). A writer that lost the race for the next slot puts its record there,
+   * sort key `Seq` = a unique, roughly time-ordered stage id; a combiner appends staged records in
+   * stage-id order and deletes them in the same transaction.
+   */
+  stagePrefix: "stage#",
+  /** Attribute of a staged item (S): its record's key (not `RecordKey`: staged items stay out of `ByRecordKey`). */
+  stagedKeyAttribute: "StagedKey",
+  /** Attribute of a staged item (N): the stage id of the record before it in one `putResults` call. */
+  stagePrevAttribute: "StagePrev",
 } as const;
 
 /** Record types. `final`, `error` and `timeout` are terminal: exactly one ends every execution. */

@@ -1,4 +1,5 @@
 export {
+  HeadMemory,
   keyItemPartition,
   MAX_RECORDS_PER_TRANSACTION,
   type PutResultInput,

@@ -1,7 +1,7 @@
 import {
   type AttributeValue,
   DynamoDBClient,
-  QueryCommand,
+  type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
@@ -17,6 +17,34 @@ import {
   toItem,
   writeTimeAttributes,
 } from "@stepstream/results-schema";
+import { type AppendContext, markerCheck, stageAndCombine, stageable } from "./combine.js";
+import {
+  backoff,
+  findKey,
+  type Head,
+  type HeadMemory,
+  keyItemPartition,
+  later,
+  MAX_PARTITION_KEY_BYTES,
+  MAX_RECORDS_PER_TRANSACTION,
+  MAX_TRANSACTION_ACTIONS,
+  MAX_TRANSACTION_BYTES,
+  noteRoundTrip,
+  type Prepared,
+  processHeads,
+  RETRYABLE,
+  readHead,
+  sleep,
+} from "./log.js";
+
+export {
+  forgetRememberedHeads,
+  HeadMemory,
+  keyItemPartition,
+  MAX_RECORDS_PER_TRANSACTION,
+  MAX_TRANSACTION_ACTIONS,
+  MAX_TRANSACTION_BYTES,
+} from "./log.js";
 
 /** What `putResult` needs to know about the table. */
 export interface ResultLogConfig extends CodecOptions {
@@ -32,6 +60,12 @@ export interface ResultLogConfig extends CodecOptions {
   retryForMs?: number;
   /** An optional cap on attempts as well (default: none, the time bound alone). */
   maxAttempts?: number;
+  /**
+   * Where appends remember each execution's head (the last record seen committed). Default: one
+   * memory per process, i.e. per warm Lambda container. Give each simulated container its own
+   * (`new HeadMemory()`) to measure what separate containers would see.
+   */
+  headMemory?: HeadMemory;
 }
 
 /** What a step writes. */
@@ -61,84 +95,6 @@ let sharedClient: DynamoDBClient | undefined;
 function defaultClient(): DynamoDBClient {
   sharedClient ??= new DynamoDBClient({});
   return sharedClient;
-}
-
-/**
- * Back-off under contention, in units of this process's recent transaction round trip (an EWMA): a
- * writer that lost waits a random fraction of `rtt * 2^n` (n = times lost in a row, capped), so the
- * writers of one execution spread out instead of all racing for every slot at once.
- */
-let rttEwmaMs = 5;
-const BACKOFF_MAX_EXP = 5;
-/** No single wait under contention is longer than this, however slow the round trips have become. */
-const BACKOFF_MAX_MS = 200;
-const backoff = (n: number) =>
-  Math.random() * Math.min(BACKOFF_MAX_MS, rttEwmaMs * 2 ** Math.min(Math.max(n, 0), BACKOFF_MAX_EXP));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * DynamoDB's limits that shape an append (Developer Guide, "Quotas in Amazon DynamoDB" and
- * "Amazon DynamoDB transactions"; API reference, TransactWriteItems):
- * - a `TransactWriteItems` groups at most 100 actions, no two on one item, at most 4 MB in all; each
- *   record takes two actions (the record and its key item), so one transaction carries 50 records;
- * - a partition key value is at most 2048 bytes (the key item's partition key holds the ARN and the key);
- * - transactional writes cost twice a standard write: 2 WCU per KB of each item, so a small record
- *   costs 4 WCU (record + key item) and no read unit.
- */
-export const MAX_TRANSACTION_ACTIONS = 100;
-export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
-/** Records one `putResults` transaction carries: two actions per record. */
-export const MAX_RECORDS_PER_TRANSACTION = MAX_TRANSACTION_ACTIONS / 2;
-const MAX_PARTITION_KEY_BYTES = 2048;
-
-/** Where the key item of `recordKey` lives: its own partition, which no execution ARN can name. */
-export function keyItemPartition(executionArn: string, recordKey: string): string {
-  return `${TABLE_SCHEMA.keyItemPrefix}${executionArn}#${recordKey}`;
-}
-
-/**
- * The highest sequence number this process has seen committed, per execution (and its type). A head
- * is only ever one that was committed (read, written by us, or returned by a failed condition), so
- * appending at head + 1 can never leave a gap; a stale head costs one lost race, never a wrong write.
- */
-const heads = new Map<string, Head>();
-const MAX_REMEMBERED_HEADS = 512;
-interface Head {
-  seq: number;
-  type: RecordType;
-}
-function remember(executionArn: string, head: Head | undefined): void {
-  if (!head) return;
-  const known = heads.get(executionArn);
-  if (known && known.seq >= head.seq) return;
-  heads.delete(executionArn);
-  heads.set(executionArn, head);
-  if (heads.size > MAX_REMEMBERED_HEADS) heads.delete(heads.keys().next().value as string);
-}
-/** Forgets every remembered head (for tests that reuse an execution ARN against fresh mocks). */
-export function forgetRememberedHeads(): void {
-  heads.clear();
-}
-const later = (a: Head | undefined, b: Head | undefined) => (!a ? b : !b ? a : b.seq > a.seq ? b : a);
-
-/** Errors that mean "slow down and try again" (AWS SDK error-handling guidance for DynamoDB). */
-const RETRYABLE = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "TransactionConflictException",
-  "TransactionInProgressException",
-  "InternalServerError",
-  "ServiceUnavailable",
-]);
-
-interface Prepared {
-  index: number;
-  recordKey: string;
-  type: RecordType;
-  item: Record<string, AttributeValue>;
-  keyItem: Record<string, AttributeValue>;
-  bytes: number;
 }
 
 /**
@@ -303,16 +259,26 @@ async function append(
   const started = Date.now();
   const deadline = started + (config.retryForMs ?? 60_000);
   const maxAttempts = config.maxAttempts ?? Number.POSITIVE_INFINITY;
+  const memory = config.headMemory ?? processHeads;
+  const ctx: AppendContext = {
+    client,
+    tableName: config.tableName,
+    executionArn,
+    memory,
+    started,
+    deadline,
+    maxAttempts,
+    attempts: 0,
+  };
   let pending = records;
-  let head = heads.get(executionArn) ?? (await readHead(client, config.tableName, executionArn));
-  let attempts = 0;
+  let head = memory.get(executionArn) ?? (await readHead(client, config.tableName, executionArn));
   let lost = 0; // consecutive lost races
   let busy = 0; // consecutive conflicts and throttles
   while (pending.length) {
     if (head && isTerminalType(head.type)) {
       // The log is closed, so the set of keys is final: a consistent look-up of each key decides.
       for (const r of pending) {
-        const seq = await findKey(client, config.tableName, executionArn, r.recordKey);
+        const seq = (await findKey(client, config.tableName, executionArn, r.recordKey))?.seq;
         if (seq === undefined) {
           throw new StepstreamError(
             "StreamClosed",
@@ -323,10 +289,19 @@ async function append(
       }
       return;
     }
+    if (memory.isContended(executionArn)) {
+      // This execution's writers were racing a moment ago: stage at once, skip the race.
+      const staged = stageable(executionArn, pending);
+      if (staged.length) {
+        head = await stageAndCombine(ctx, staged, head, out);
+        pending = pending.filter((r) => !staged.includes(r));
+        continue;
+      }
+    }
     const chunk = takeChunk(pending);
     const base = head ? head.seq + 1 : 0;
     const stamp = writeTimeAttributes(Date.now());
-    const actions = chunk.flatMap((r, i) => {
+    const actions: TransactWriteItem[] = chunk.flatMap((r, i) => {
       r.item[TABLE_SCHEMA.sortKey] = { N: String(base + i) };
       Object.assign(r.item, stamp);
       r.keyItem[TABLE_SCHEMA.keyItemSeqAttribute] = { N: String(base + i) };
@@ -351,17 +326,24 @@ async function append(
         },
       ];
     });
-    attempts++;
+    // While writers are staging (combine.ts), racing them for slots would starve the combiner: a
+    // short transaction beats a long one to the next slot every time. So a stageable append checks
+    // that no staging is going on (the staging marker is absent) in the same transaction, and
+    // stages if it is. (A full 50-record batch has no room for the check, and is a combiner itself.)
+    const checksMarker =
+      actions.length < MAX_TRANSACTION_ACTIONS && stageable(executionArn, chunk).length === chunk.length;
+    if (checksMarker) actions.push(markerCheck(config.tableName, executionArn));
+    ctx.attempts++;
     const sent = Date.now();
     try {
       await client.send(new TransactWriteItemsCommand({ TransactItems: actions }));
-      rttEwmaMs = 0.8 * rttEwmaMs + 0.2 * Math.max(1, Date.now() - sent);
+      noteRoundTrip(Date.now() - sent);
       chunk.forEach((r, i) => {
         out[r.index] = { offset: encodeOffset(base + i), duplicate: false };
       });
       const last = chunk[chunk.length - 1] as Prepared;
       head = { seq: base + chunk.length - 1, type: last.type };
-      remember(executionArn, head);
+      memory.remember(executionArn, head);
       pending = pending.slice(chunk.length);
       lost = 0;
       busy = 0;
@@ -377,7 +359,9 @@ async function append(
           if (reason?.Code !== "ConditionalCheckFailed") continue;
           const n = reason.Item?.[TABLE_SCHEMA.keyItemSeqAttribute]?.N;
           const seq =
-            n !== undefined ? Number(n) : await findKey(client, config.tableName, executionArn, r.recordKey);
+            n !== undefined
+              ? Number(n)
+              : (await findKey(client, config.tableName, executionArn, r.recordKey))?.seq;
           if (seq === undefined) continue; // cannot be: the key item exists; retry decides
           out[r.index] = { offset: encodeOffset(seq), duplicate: true };
           dup.add(r);
@@ -396,23 +380,50 @@ async function append(
             learned = later(learned, { seq, type: it.Type?.S as RecordType });
         }
         const conflict = reasons.some((r) => r?.Code === "TransactionConflict");
-        if (taken) {
+        const marker = checksMarker ? reasons[2 * chunk.length]?.Code : undefined;
+        // Another writer's transaction holds a slot we aimed at right now: it will most likely
+        // commit, so this race is lost too.
+        const slotBusy = chunk.some((_, i) => reasons[2 * i]?.Code === "TransactionConflict");
+        if (taken || slotBusy || marker === "ConditionalCheckFailed" || marker === "TransactionConflict") {
           lost++;
           head = later(head, learned);
-          if (lost > 1 || !learned) {
+          head = later(head, memory.get(executionArn));
+          memory.remember(executionArn, head);
+          // Lost the race for the slot to one writer (whose record we now know): one more try at
+          // the slot after it costs one round trip, and wins when few write at once. Lost again, or
+          // to a combiner at work (the marker), or to a transaction still in flight: stage instead
+          // of racing again, and combine (combine.ts).
+          const markerSeen = marker === "ConditionalCheckFailed" || marker === "TransactionConflict";
+          const retryOnce = taken && learned !== undefined && lost === 1 && !markerSeen;
+          const staged =
+            retryOnce || (head && isTerminalType(head.type)) ? [] : stageable(executionArn, pending);
+          if (retryOnce) continue;
+          if (staged.length) {
+            memory.markContended(executionArn);
+            head = await stageAndCombine(ctx, staged, head, out);
+            pending = pending.filter((r) => !staged.includes(r));
+            lost = 0;
+            busy = 0;
+            continue;
+          }
+          // Not stageable (a terminal record, or one too large to stage): race again.
+          if (!taken) {
+            busy++;
+            await sleep(backoff(busy - 1));
+          } else if (lost > 1 || !learned) {
             // Lost again: the head has moved on by more than one record while we tried. Wait (full
             // jitter, growing with the races lost in a row, so the herd spreads out), then read the
             // head afresh: retrying one slot further each time would never catch up with the log.
             await sleep(backoff(lost - 1));
             head = later(head, await readHead(client, config.tableName, executionArn));
           }
-          head = later(head, heads.get(executionArn));
-          remember(executionArn, head);
+          head = later(head, memory.get(executionArn));
+          memory.remember(executionArn, head);
         } else if (conflict) {
           // Another writer's transaction holds the slot right now: it will most likely commit.
           busy++;
           await sleep(backoff(busy - 1));
-          head = later(head, heads.get(executionArn));
+          head = later(head, memory.get(executionArn));
         } else if (!dup.size) {
           throw err; // a cancellation we do not understand (e.g. ValidationError): not retried
         }
@@ -424,10 +435,10 @@ async function append(
         throw err;
       }
     }
-    if (pending.length && (Date.now() >= deadline || attempts >= maxAttempts)) {
+    if (pending.length && (Date.now() >= deadline || ctx.attempts >= maxAttempts)) {
       throw new StepstreamError(
         "Conflict",
-        `could not append after ${attempts} attempts in ${Date.now() - started} ms (lost races, transaction conflicts or throttling on execution ${executionArn}); retry the step`,
+        `could not append after ${ctx.attempts} attempts in ${Date.now() - started} ms (lost races, transaction conflicts or throttling on execution ${executionArn}); retry the step`,
       );
     }
   }
@@ -495,55 +506,4 @@ function assertStorable(value: unknown): void {
       for (const [k, x] of Object.entries(v)) stack.push([x, `${path}.${k}`, depth + 1]);
     }
   }
-}
-
-/**
- * The head of the log: the highest `Seq` and its type, by an eventually consistent Query (half a read
- * unit for a small record). A stale answer is still a committed record, so at worst the append that
- * follows loses one race; correctness rests on the conditional write, not on this read.
- */
-async function readHead(
-  client: DynamoDBClient,
-  tableName: string,
-  executionArn: string,
-): Promise<Head | undefined> {
-  const out = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: "#pk = :pk",
-      ExpressionAttributeNames: {
-        "#pk": TABLE_SCHEMA.partitionKey,
-        "#sk": TABLE_SCHEMA.sortKey,
-        "#t": "Type",
-      },
-      ExpressionAttributeValues: { ":pk": { S: executionArn } },
-      ProjectionExpression: "#sk, #t",
-      ScanIndexForward: false,
-      Limit: 1,
-    }),
-  );
-  const item = out.Items?.[0];
-  if (!item) return undefined;
-  return { seq: Number(item[TABLE_SCHEMA.sortKey]?.N), type: item.Type?.S as RecordType };
-}
-
-/** The offset of the record with `recordKey`, from its key item (strongly consistent). */
-async function findKey(
-  client: DynamoDBClient,
-  tableName: string,
-  executionArn: string,
-  recordKey: string,
-): Promise<number | undefined> {
-  const out = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: "#pk = :pk",
-      ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
-      ExpressionAttributeValues: { ":pk": { S: keyItemPartition(executionArn, recordKey) } },
-      Limit: 1,
-      ConsistentRead: true,
-    }),
-  );
-  const n = out.Items?.[0]?.[TABLE_SCHEMA.keyItemSeqAttribute]?.N;
-  return n === undefined ? undefined : Number(n);
 }

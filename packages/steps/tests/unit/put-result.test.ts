@@ -1,9 +1,12 @@
 import {
+  ConditionalCheckFailedException,
   DynamoDBClient,
   ProvisionedThroughputExceededException,
+  PutItemCommand,
   QueryCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { MAX_ITEM_BYTES, StepstreamError } from "@stepstream/results-schema";
 import { mockClient } from "aws-sdk-client-mock";
@@ -150,10 +153,118 @@ describe("putResult refuses what cannot be a record, before anything is written"
 });
 
 type Tx = { TransactItems?: { Put?: { Item?: Record<string, { N?: string; S?: string }> } }[] };
+/** The record slots a transaction aims at (not its key items, staged items or marker check). */
 const slotsOf = (input: Tx) =>
-  (input.TransactItems ?? []).filter((_, i) => i % 2 === 0).map((a) => a.Put?.Item?.Seq?.N);
+  (input.TransactItems ?? [])
+    .filter((a) => a.Put?.Item?.ExecutionArn?.S?.startsWith("arn:"))
+    .map((a) => a.Put?.Item?.Seq?.N);
 const cancelled = (reasons: object[]) =>
   new TransactionCanceledException({ message: "cancelled", $metadata: {}, CancellationReasons: reasons });
+
+type Av = { S?: string; N?: string };
+type FakeItem = Record<string, Av>;
+/**
+ * Just enough of a table behind the mock for the combining path: Put/Delete/ConditionCheck in
+ * transactions (conditions: attribute_not_exists on the slot), conditional PutItem of the marker,
+ * and Queries of one partition with the key conditions the writer sends.
+ */
+function fakeTable(opts: { leader?: string } = {}) {
+  const rows = new Map<string, FakeItem>();
+  const id = (i: FakeItem) => `${i.ExecutionArn?.S}|${i.Seq?.N}`;
+  const t = {
+    onStage: undefined as ((item: FakeItem) => void) | undefined,
+    put: (i: FakeItem) => void rows.set(id(i), i),
+    del: (i: FakeItem) => void rows.delete(id(i)),
+    items: () => [...rows.values()],
+    /** Each transaction as it was sent (the writer reuses its item objects between attempts). */
+    txs: [] as TransactWriteItemsCommandInput[],
+  };
+  if (opts.leader) {
+    t.put({
+      ExecutionArn: { S: `stage#${ARN}` },
+      Seq: { N: "0" },
+      Leader: { S: opts.leader },
+      LeaseUntil: { N: String(Date.now() + 60_000) },
+    });
+  }
+  ddb
+    .on(TransactWriteItemsCommand)
+    .callsFake(
+      (input: {
+        TransactItems: Record<string, { Item?: FakeItem; Key?: FakeItem; ConditionExpression?: string }>[];
+      }) => {
+        t.txs.push(structuredClone(input) as TransactWriteItemsCommandInput);
+        const reasons = input.TransactItems.map((a) => {
+          const [kind, body] = Object.entries(a)[0] as [
+            string,
+            { Item?: FakeItem; Key?: FakeItem; ConditionExpression?: string },
+          ];
+          const key = (body.Item ?? body.Key) as FakeItem;
+          const old = rows.get(id(key));
+          const failed =
+            (body.ConditionExpression === "attribute_not_exists(#pk)" && old) ||
+            (body.ConditionExpression === "attribute_exists(#pk)" && !old);
+          return { kind, key, failed, old };
+        });
+        if (reasons.some((r) => r.failed)) {
+          throw cancelled(
+            reasons.map((r) =>
+              r.failed
+                ? { Code: "ConditionalCheckFailed", ...(r.old ? { Item: r.old } : {}) }
+                : { Code: "None" },
+            ),
+          );
+        }
+        for (const r of reasons) {
+          if (r.kind === "Put") {
+            t.put(r.key);
+            if (r.key.ExecutionArn?.S?.startsWith("stage#") && r.key.Seq?.N !== "0") t.onStage?.(r.key);
+          } else if (r.kind === "Delete") t.del(r.key);
+        }
+        return {};
+      },
+    );
+  ddb.on(PutItemCommand).callsFake((input: { Item: FakeItem }) => {
+    const old = rows.get(id(input.Item));
+    if (old && Number(old.LeaseUntil?.N ?? 0) > Date.now() && old.Leader?.S !== input.Item.Leader?.S) {
+      throw new ConditionalCheckFailedException({ message: "held", $metadata: {} });
+    }
+    t.put(input.Item);
+    return {};
+  });
+  let staleOnce = false;
+  ddb
+    .on(QueryCommand)
+    .callsFake(
+      (input: {
+        ExpressionAttributeValues: Record<string, Av>;
+        ScanIndexForward?: boolean;
+        ConsistentRead?: boolean;
+        Limit?: number;
+      }) => {
+        const v = input.ExpressionAttributeValues;
+        const pk = v[":pk"]?.S;
+        // The first head read is stale (eventually consistent): the writer races for a taken slot.
+        if (!input.ConsistentRead && pk === ARN && !staleOnce) {
+          staleOnce = true;
+          return { Items: [] };
+        }
+        const lo = v[":lo"]?.N === undefined ? undefined : BigInt(v[":lo"].N);
+        const hi = v[":hi"]?.N === undefined ? undefined : BigInt(v[":hi"].N);
+        let found = [...rows.values()]
+          .filter((i) => i.ExecutionArn?.S === pk)
+          .filter(
+            (i) =>
+              (lo === undefined || BigInt(i.Seq?.N as string) >= lo) &&
+              (hi === undefined || BigInt(i.Seq?.N as string) <= hi),
+          )
+          .sort((x, y) => (BigInt(x.Seq?.N as string) < BigInt(y.Seq?.N as string) ? -1 : 1));
+        if (input.ScanIndexForward === false) found = found.reverse();
+        return { Items: found.slice(0, input.Limit ?? found.length) };
+      },
+    );
+  return t;
+}
 
 describe("putResult writes what is valid, exactly once", () => {
   it("appends the first record at offset 0: one head read and one transaction of the record and its key item", async () => {
@@ -222,22 +333,69 @@ describe("putResult writes what is valid, exactly once", () => {
     expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(1);
   });
 
-  it("takes the next slot when another writer won the race, learning the head from the failed condition", async () => {
-    const attempted: (string | undefined)[] = [];
-    ddb.on(TransactWriteItemsCommand).callsFake((input: Tx) => {
-      attempted.push(...slotsOf(input));
-      if (attempted.length === 1) {
-        throw cancelled([
-          { Code: "ConditionalCheckFailed", Item: { Seq: { N: "0" }, Type: { S: "result" } } },
-          { Code: "None" },
-        ]);
-      }
-      return {};
-    });
+  it("tries the slot after a winner once, then stages its record and combines it at the next slot", async () => {
+    // Prepare: a small table behind the mock. Slots 0 and 1 are taken by other writers' records.
+    const table = fakeTable();
+    table.put({ ExecutionArn: { S: ARN }, Seq: { N: "0" }, Type: { S: "result" } });
+    table.put({ ExecutionArn: { S: ARN }, Seq: { N: "1" }, Type: { S: "result" } });
+    // Act
     const out = await putResult({ executionArn: ARN, recordKey: "result-1", result: 1 }, config);
+    // Assess: appended at 2 by its own combining transaction, which deletes the staged item, writes
+    // the key item naming the staged item it came from, and takes the marker away.
+    expect(out).toEqual({ offset: "0000000000000002", duplicate: false });
+    const [fast, again, stage, combine] = table.txs;
+    expect(slotsOf(fast as Tx)).toEqual(["0"]);
+    expect(slotsOf(again as Tx)).toEqual(["1"]);
+    expect(fast?.TransactItems?.[2]?.ConditionCheck?.Key?.ExecutionArn).toEqual({ S: `stage#${ARN}` });
+    expect(stage?.TransactItems).toHaveLength(1);
+    const staged = stage?.TransactItems?.[0]?.Put;
+    expect(staged?.Item?.ExecutionArn).toEqual({ S: `stage#${ARN}` });
+    expect(staged?.Item?.StagedKey).toEqual({ S: "result-1" });
+    expect(staged?.Item?.RecordKey).toBeUndefined(); // staged items stay out of the ByRecordKey index
+    expect(staged?.Item?.ExpiresAt).toBeDefined(); // and expire like records
+    expect(staged?.ConditionExpression).toBe("attribute_not_exists(#pk)");
+    const actions = combine?.TransactItems ?? [];
+    expect(actions.map((x) => Object.keys(x)[0])).toEqual(["Put", "Put", "Delete", "Delete"]);
+    expect(actions[0]?.Put?.Item?.Seq).toEqual({ N: "2" });
+    expect(actions[0]?.Put?.Item?.RecordKey).toEqual({ S: "result-1" });
+    expect(actions[0]?.Put?.ConditionExpression).toBe("attribute_not_exists(#pk)");
+    expect(actions[1]?.Put?.Item?.StagedBy).toEqual(staged?.Item?.Seq);
+    expect(actions[1]?.Put?.ConditionExpression).toBe("attribute_not_exists(#pk)");
+    expect(actions[2]?.Delete?.Key?.Seq).toEqual(staged?.Item?.Seq);
+    expect(actions[2]?.Delete?.ConditionExpression).toBe("attribute_exists(#pk)");
+    expect(actions[3]?.Delete?.Key?.Seq).toEqual({ N: "0" }); // the marker, on condition we lead
+    expect(actions[3]?.Delete?.ConditionExpression).toBe("#leader = :me");
+    expect(table.items().map((i) => i.ExecutionArn?.S?.split(":")[0])).toEqual([
+      "arn",
+      "arn",
+      "arn",
+      "key#arn",
+    ]);
+  });
+
+  it("returns a staged record appended by another combiner as written, from its key item", async () => {
+    // Prepare: slot 0 taken; while this writer waits, another combiner (holding the lease) appends
+    // its staged record at 1.
+    const table = fakeTable({ leader: "someone" });
+    table.put({ ExecutionArn: { S: ARN }, Seq: { N: "0" }, Type: { S: "result" } });
+    table.put({ ExecutionArn: { S: ARN }, Seq: { N: "1" }, Type: { S: "result" } });
+    table.onStage = (item) => {
+      setTimeout(() => {
+        table.del(item);
+        table.put({
+          ExecutionArn: { S: `key#${ARN}#result-1` },
+          Seq: { N: "0" },
+          RecordSeq: { N: "1" },
+          StagedBy: item.Seq as { N: string },
+        });
+      }, 30);
+    };
+    // Act
+    const out = await putResult({ executionArn: ARN, recordKey: "result-1", result: 1 }, config);
+    // Assess
     expect(out).toEqual({ offset: "0000000000000001", duplicate: false });
-    expect(attempted).toEqual(["0", "1"]);
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1); // the first head read only
+    // The fast path saw the marker (a combiner at work) and staged at once: two transactions.
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(2);
   });
 
   it("retries throttling and transaction conflicts with back-off, bounded by time", async () => {
@@ -245,7 +403,7 @@ describe("putResult writes what is valid, exactly once", () => {
     ddb.on(TransactWriteItemsCommand).callsFake(() => {
       n++;
       if (n === 1) throw new ProvisionedThroughputExceededException({ message: "slow down", $metadata: {} });
-      if (n === 2) throw cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]);
+      if (n === 2) throw cancelled([{ Code: "None" }, { Code: "TransactionConflict" }, { Code: "None" }]);
       if (n === 3) throw Object.assign(new Error("throttled"), { name: "ThrottlingException" });
       return {};
     });
@@ -253,7 +411,9 @@ describe("putResult writes what is valid, exactly once", () => {
     expect(out).toEqual({ offset: "0000000000000000", duplicate: false });
     expect(n).toBe(4);
     // And gives up with Conflict when the time is up.
-    ddb.on(TransactWriteItemsCommand).rejects(cancelled([{ Code: "TransactionConflict" }, { Code: "None" }]));
+    ddb
+      .on(TransactWriteItemsCommand)
+      .rejects(cancelled([{ Code: "None" }, { Code: "TransactionConflict" }, { Code: "None" }]));
     const err = await refusal(
       putResult({ executionArn: ARN, recordKey: "s", result: 1 }, { ...config, retryForMs: 50 }),
     );
@@ -288,7 +448,8 @@ describe("putResults appends one producer's records in order", () => {
     const out = await putResults(many(120), config);
     expect(out.map((o) => Number(o.offset))).toEqual([...Array(120).keys()]);
     const txs = ddb.commandCalls(TransactWriteItemsCommand).map((c) => c.args[0].input as Tx);
-    expect(txs.map((t) => t.TransactItems?.length)).toEqual([100, 100, 40]);
+    // The last has room for the check that no combiner is at work (the staging marker is absent).
+    expect(txs.map((t) => t.TransactItems?.length)).toEqual([100, 100, 41]);
     expect(txs.flatMap(slotsOf)).toEqual([...Array(120).keys()].map(String));
   });
 
