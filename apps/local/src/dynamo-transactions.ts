@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { Readable } from "node:stream";
+import { IdempotencyTokens } from "./idempotency-tokens.js";
 
 /**
  * `TransactWriteItems` for the DynamoDB emulator. dynalite 4 has no transactions, and the writer
@@ -160,7 +161,7 @@ function installTransactions(server: Server, store: Store): void {
   server.removeAllListeners("request");
   /** Items being written by a transaction right now (table + key). */
   const inFlight = new Set<string>();
-  const tokens = new Map<string, { hash: string; at: number }>();
+  const tokens = new IdempotencyTokens(TOKEN_TTL_MS);
 
   const getTable = async (name: unknown): Promise<Table> => {
     if (typeof name !== "string") throw validation("TableName is required");
@@ -262,16 +263,14 @@ function installTransactions(server: Server, store: Store): void {
     const token = typeof body.ClientRequestToken === "string" ? body.ClientRequestToken : undefined;
     const hash = createHash("sha256").update(JSON.stringify(items)).digest("hex");
     if (token) {
-      const now = Date.now();
-      for (const [t, v] of tokens) if (now - v.at > TOKEN_TTL_MS) tokens.delete(t);
-      const seen = tokens.get(token);
-      if (seen && seen.hash !== hash) {
+      const seen = tokens.get(token, Date.now());
+      if (seen !== undefined && seen !== hash) {
         throw new ApiError(
           "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
           "The request uses the same client token as a previous, but non-identical request.",
         );
       }
-      if (seen) return {};
+      if (seen !== undefined) return {};
     }
     // An item that another transaction is writing: cancel at once, as AWS does (no lock waiting).
     if (actions.some((a) => inFlight.has(a.lockKey))) {
@@ -316,7 +315,7 @@ function installTransactions(server: Server, store: Store): void {
         if (next) await call<void>((cb) => a.itemDb.put(a.key, next, cb));
         else await call<void>((cb) => a.itemDb.del(a.key, cb));
       }
-      if (token) tokens.set(token, { hash, at: Date.now() });
+      if (token) tokens.set(token, hash, Date.now());
       return {};
     } finally {
       for (const r of releases) r();
