@@ -1,13 +1,15 @@
-import { DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import type { ResultRecord } from "@stepstream/client";
-import { encodeOffset, executionNameFor, TABLE_SCHEMA, toItem } from "@stepstream/results-schema";
+import { encodeOffset, executionNameFor, TABLE_SCHEMA } from "@stepstream/results-schema";
 import { putResult } from "@stepstream/steps";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startStack } from "../src/index.js";
 import { clientOf, expectedResults, readLines, startRun } from "./support.js";
 
 // Express workflows are at-least-once: this stack runs EVERY execution twice, concurrently, with the
-// same ARN, and its streamer gives up on silent executions after 2 s.
+// same ARN. Its streamer keeps its default deadline: with a 2 s one, a loaded machine that leaves 2 s
+// between two records ended a stream early (seen: 4 records of 6), the deadline working as built,
+// not a lost record. The reader-deadline tests have a stack of their own: reader-deadlines.test.ts.
 
 let stack: LocalStack;
 let ddb: DynamoDBClient;
@@ -18,7 +20,6 @@ beforeAll(async () => {
     outputsFile: null,
     stepWaitMs: 0,
     duplicateExecutions: true,
-    streamer: { streamTimeoutSeconds: 2 },
   });
   ddb = new DynamoDBClient({ region: stack.region, endpoint: stack.dynamoEndpoint });
 });
@@ -103,64 +104,5 @@ describe("at-least-once executions", () => {
     await expect(
       putResult({ executionArn, recordKey: "only", result: 1, type: "final" }, config),
     ).resolves.toMatchObject({ duplicate: true });
-  });
-});
-
-describe("reader deadlines and retention", () => {
-  it("a stream for an execution that writes nothing ends with a clear timeout record after stream_timeout_seconds", async () => {
-    const started = Date.now();
-    const s = clientOf(stack).stream(fakeArn("silent"));
-    const got = [];
-    for await (const r of s) got.push(r);
-    const outcome = await s.outcome;
-    expect(got).toEqual([]);
-    expect(outcome.status).toBe("timedOut");
-    expect(outcome.terminal).toMatchObject({
-      Type: "timeout",
-      Synthetic: true,
-      Error: { Error: "StreamTimeout" },
-    });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
-  });
-
-  it("the default JSON Lines stream ends with the timeout record too", async () => {
-    const url = `${stack.streamUrl}?executionArn=${encodeURIComponent(fakeArn("silent-raw"))}`;
-    const lines = await readLines(stack, url);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ Type: "timeout", Synthetic: true });
-  });
-
-  it("never returns an expired record, even though the emulator (like DynamoDB, for a while) still holds it", async () => {
-    // Prepare: seq 0 expired an hour ago, seq 1 is live and final.
-    const executionArn = fakeArn("expiring");
-    const now = Date.now();
-    const nowSec = Math.floor(now / 1000);
-    for (const [seq, expiresAt, type] of [
-      [0, nowSec - 3600, "result"],
-      [1, nowSec + 3600, "final"],
-    ] as const) {
-      await ddb.send(
-        new PutItemCommand({
-          TableName: stack.tableName,
-          Item: toItem({
-            executionArn,
-            recordKey: `k${seq}`,
-            type,
-            result: `r${seq}`,
-            seq,
-            timestamp: now,
-            expiresAt,
-          }),
-        }),
-      );
-    }
-    // Act
-    const lines = await readLines(
-      stack,
-      `${stack.streamUrl}?executionArn=${encodeURIComponent(executionArn)}`,
-    );
-    // Assess
-    expect((await storedItems(executionArn)).length).toBe(2);
-    expect(lines.map((l) => l.Result)).toEqual(["r1"]);
   });
 });
