@@ -304,7 +304,7 @@ async function main(): Promise<void> {
   if (o.only.has("writer")) {
     const records = o.quick ? 200 : 1000;
     section(
-      `writer: ${records} records into one execution per mode (batch: ${records * 5}), in-process stack`,
+      `writer: ${records} records into one execution per mode (batch: ${records * 5}); the writers in this process, the DynamoDB emulator in its own`,
     );
     writer = await runWriter({ records, loadAverage: () => loadavg()[0] ?? 0 });
     process.stderr.write(`\n${writerTable(writer)}\n`);
