@@ -1,10 +1,10 @@
-import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ResultRecord } from "@stepstream/client";
-import { encodeOffset, executionNameFor, TABLE_SCHEMA } from "@stepstream/results-schema";
+import { encodeOffset } from "@stepstream/results-schema";
 import { putResult } from "@stepstream/steps";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startStack } from "../src/index.js";
-import { clientOf, expectedResults, readLines, startRun } from "./support.js";
+import { clientOf, executionArnOf, expectedResults, partitionItems, readLines, startRun } from "./support.js";
 
 // Express workflows are at-least-once: this stack runs EVERY execution twice, concurrently, with the
 // same ARN. Its streamer keeps its default deadline: with a 2 s one, a loaded machine that leaves 2 s
@@ -28,24 +28,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-// Named as the start API names executions (the start time in the name), so that each is a stream
-// from the start, before any record exists.
-const fakeArn = (name: string) =>
-  `arn:aws:states:${stack.region}:${stack.account}:express:stepstream-local:${executionNameFor(Date.now(), name)}:00000000-0000-0000-0000-000000000000`;
-
-async function storedItems(executionArn: string) {
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      KeyConditionExpression: "#pk = :pk",
-      ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
-      ExpressionAttributeValues: { ":pk": { S: executionArn } },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
-}
-
 describe("at-least-once executions", () => {
   it("an execution delivered twice (every step runs twice, concurrently) still writes each record once", async () => {
     // Act
@@ -62,7 +44,7 @@ describe("at-least-once executions", () => {
       expect(lines.map((l) => l.Offset)).toEqual([0, 1, 2, 3, 4, 5].map(encodeOffset));
       expect([...lines.map((l) => l.Result)].sort()).toEqual(expectedResults(6).sort());
       expect(lines.at(-1)?.Result).toBe("This is simulated result 5");
-      const items = await storedItems(wf.executionArn);
+      const items = await partitionItems(stack, ddb, wf.executionArn);
       expect(items).toHaveLength(6);
       expect(items.filter((x) => x.Type?.S !== "result")).toHaveLength(1);
     }
@@ -76,25 +58,25 @@ describe("at-least-once executions", () => {
     }
     expect((await s.outcome).status).toBe("failed");
     await stack.idle();
-    const items = await storedItems(wf.executionArn);
+    const items = await partitionItems(stack, ddb, wf.executionArn);
     expect(items.filter((x) => x.Type?.S === "error")).toHaveLength(1);
     expect(items.filter((x) => x.Type?.S === "result")).toHaveLength(2);
   });
 
   it("putResult called twice with the same key writes one record and reports the duplicate", async () => {
-    const executionArn = fakeArn("twice");
+    const executionArn = executionArnOf(stack, "twice");
     const config = { tableName: stack.tableName, resultTtlDays: 1, client: ddb };
     const first = await putResult({ executionArn, recordKey: "step-a", result: { n: 1 } }, config);
     const second = await putResult({ executionArn, recordKey: "step-a", result: { n: 2 } }, config);
     expect(first).toEqual({ offset: encodeOffset(0), duplicate: false });
     expect(second).toEqual({ offset: encodeOffset(0), duplicate: true });
-    const items = await storedItems(executionArn);
+    const items = await partitionItems(stack, ddb, executionArn);
     expect(items).toHaveLength(1);
     expect(items[0]?.Result).toEqual({ M: { n: { N: "1" } } });
   });
 
   it("nothing can be appended after the terminal record", async () => {
-    const executionArn = fakeArn("closed");
+    const executionArn = executionArnOf(stack, "closed");
     const config = { tableName: stack.tableName, resultTtlDays: 1, client: ddb };
     await putResult({ executionArn, recordKey: "only", result: 1, type: "final" }, config);
     await expect(putResult({ executionArn, recordKey: "late", result: 2 }, config)).rejects.toMatchObject({

@@ -1,8 +1,8 @@
-import { DynamoDBClient, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { executionNameFor, TABLE_SCHEMA, toItem } from "@stepstream/results-schema";
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { toItem } from "@stepstream/results-schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startStack } from "../src/index.js";
-import { clientOf, readLines } from "./support.js";
+import { clientOf, executionArnOf, partitionItems, readLines } from "./support.js";
 
 // The reader's deadlines, on a stack whose streamer gives up on silent executions after 2 s (its own
 // file: the in-process Lambdas of a stack take their endpoints from the process's environment, so
@@ -24,28 +24,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-// Named as the start API names executions (the start time in the name), so that each is a stream
-// from the start, before any record exists.
-const fakeArn = (name: string) =>
-  `arn:aws:states:${stack.region}:${stack.account}:express:stepstream-local:${executionNameFor(Date.now(), name)}:00000000-0000-0000-0000-000000000000`;
-
-async function storedItems(executionArn: string) {
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      KeyConditionExpression: "#pk = :pk",
-      ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
-      ExpressionAttributeValues: { ":pk": { S: executionArn } },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
-}
-
 describe("reader deadlines and retention", () => {
   it("a stream for an execution that writes nothing ends with a clear timeout record after stream_timeout_seconds", async () => {
     const started = Date.now();
-    const s = clientOf(stack).stream(fakeArn("silent"));
+    const s = clientOf(stack).stream(executionArnOf(stack, "silent"));
     const got = [];
     for await (const r of s) got.push(r);
     const outcome = await s.outcome;
@@ -60,7 +42,7 @@ describe("reader deadlines and retention", () => {
   });
 
   it("the default JSON Lines stream ends with the timeout record too", async () => {
-    const url = `${stack.streamUrl}?executionArn=${encodeURIComponent(fakeArn("silent-raw"))}`;
+    const url = `${stack.streamUrl}?executionArn=${encodeURIComponent(executionArnOf(stack, "silent-raw"))}`;
     const lines = await readLines(stack, url);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ Type: "timeout", Synthetic: true });
@@ -68,7 +50,7 @@ describe("reader deadlines and retention", () => {
 
   it("never returns an expired record, even though the emulator (like DynamoDB, for a while) still holds it", async () => {
     // Prepare: seq 0 expired an hour ago, seq 1 is live and final.
-    const executionArn = fakeArn("expiring");
+    const executionArn = executionArnOf(stack, "expiring");
     const now = Date.now();
     const nowSec = Math.floor(now / 1000);
     for (const [seq, expiresAt, type] of [
@@ -96,7 +78,7 @@ describe("reader deadlines and retention", () => {
       `${stack.streamUrl}?executionArn=${encodeURIComponent(executionArn)}`,
     );
     // Assess
-    expect((await storedItems(executionArn)).length).toBe(2);
+    expect((await partitionItems(stack, ddb, executionArn)).length).toBe(2);
     expect(lines.map((l) => l.Result)).toEqual(["r1"]);
   });
 });

@@ -1,5 +1,7 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { type AttributeValue, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { type Credentials, type ResultRecord, StepstreamClient, signRequest } from "@stepstream/client";
+import { executionNameFor, TABLE_SCHEMA } from "@stepstream/results-schema";
 import type { LocalStack } from "../src/index.js";
 
 /** A client of the stack, signing with its credentials. */
@@ -11,6 +13,34 @@ export function clientOf(stack: LocalStack, streamUrl = stack.streamUrl): Stepst
     region: stack.region,
     reconnectDelayMs: 20,
   });
+}
+
+/**
+ * An execution ARN of the stack's state machine, named as the start API names executions (the start
+ * time in the name), so that it is a stream from the start, before any record exists.
+ */
+export const executionArnOf = (stack: LocalStack, name: string) =>
+  `arn:aws:states:${stack.region}:${stack.account}:express:stepstream-local:${executionNameFor(Date.now(), name)}:00000000-0000-0000-0000-000000000000`;
+
+/** Every item of one partition of the stack's table (`pk`), by consistent Queries, page by page. */
+export async function partitionItems(stack: LocalStack, ddb: DynamoDBClient, pk: string) {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
+        ExpressionAttributeValues: { ":pk": { S: pk } },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
 
 /** A signed raw HTTP request to one of the stack's front ends. */

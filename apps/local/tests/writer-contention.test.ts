@@ -1,9 +1,9 @@
-import { type AttributeValue, DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ResultRecord } from "@stepstream/client";
 import { encodeOffset, TABLE_SCHEMA } from "@stepstream/results-schema";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type LocalStack, startStack } from "../src/index.js";
-import { expectedResults, readLines, startRun } from "./support.js";
+import { expectedResults, partitionItems, readLines, startRun } from "./support.js";
 
 // Issue 13: 40 concurrent writers into one execution, every execution delivered twice (Express is
 // at-least-once: this stack runs each one twice, concurrently, with the same ARN, so 80 writers race
@@ -42,26 +42,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function partition(pk: string) {
-  const items: Record<string, AttributeValue>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: stack.tableName,
-        KeyConditionExpression: "#pk = :pk",
-        ExpressionAttributeNames: { "#pk": TABLE_SCHEMA.partitionKey },
-        ExpressionAttributeValues: { ":pk": { S: pk } },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
-
 it(`${RUNS} runs of {"count":${COUNT},"concurrency":40} delivered twice: 0 failed, 0 lost, 0 duplicated, in order`, async () => {
   const failures: string[] = [];
   const started = Date.now();
@@ -81,10 +61,10 @@ it(`${RUNS} runs of {"count":${COUNT},"concurrency":40} delivered twice: 0 faile
     expect([...lines.map((l) => l.Result)].sort()).toEqual(expectedResults(COUNT).sort());
     // The table: the same records, nothing after the terminal one; nothing left staged.
     await stack.idle();
-    const stored = await partition(wf.executionArn);
+    const stored = await partitionItems(stack, ddb, wf.executionArn);
     expect(stored).toHaveLength(COUNT);
     expect(stored.filter((x) => x.Type?.S !== "result")).toHaveLength(1);
-    const staged = await partition(`${TABLE_SCHEMA.stagePrefix}${wf.executionArn}`);
+    const staged = await partitionItems(stack, ddb, `${TABLE_SCHEMA.stagePrefix}${wf.executionArn}`);
     expect(staged.filter((x) => x[TABLE_SCHEMA.sortKey]?.N !== "0")).toEqual([]);
   }
   await stack.idle();
