@@ -161,6 +161,8 @@ function installTransactions(server: Server, store: Store): void {
   server.removeAllListeners("request");
   /** Items being written by a transaction right now (table + key). */
   const inFlight = new Set<string>();
+  /** The name under which an item is held while a transaction writes it: its table and its key. */
+  const lockKeyOf = (table: Table, key: string) => `${table.TableName}\u0000${key}`;
   const tokens = new IdempotencyTokens(TOKEN_TTL_MS);
 
   const getTable = async (name: unknown): Promise<Table> => {
@@ -217,7 +219,7 @@ function installTransactions(server: Server, store: Store): void {
       table,
       itemDb: store.getItemDb(table.TableName),
       key,
-      lockKey: `${table.TableName}\u0000${key}`,
+      lockKey: lockKeyOf(table, key),
       allOld: ReturnValuesOnConditionCheckFailure === "ALL_OLD",
     };
   }
@@ -336,7 +338,7 @@ function installTransactions(server: Server, store: Store): void {
       try {
         const table = await tableOf(action?.TableName);
         const source = (entry.Put ? action?.Item : action?.Key) as Item | undefined;
-        if (source) lockKey = `${table.TableName}\u0000${db.createKey(source, table)}`;
+        if (source) lockKey = lockKeyOf(table, db.createKey(source, table));
       } catch {
         return undefined; // the full validation answers
       }
@@ -362,7 +364,7 @@ function installTransactions(server: Server, store: Store): void {
       const table = await getTable(body.TableName);
       const source = (op === "PutItem" ? body.Item : body.Key) as Item | undefined;
       if (!source) return false;
-      return inFlight.has(`${table.TableName}\u0000${db.createKey(source, table)}`);
+      return inFlight.has(lockKeyOf(table, db.createKey(source, table)));
     } catch {
       return false; // dynalite's own validation answers
     }
