@@ -421,12 +421,14 @@ export async function stageAndCombine(
   return head;
 }
 
-const closed = (head: Head) =>
+/** The error for an append to a log that already ended (`head` is its terminal record). */
+export const closed = (head: Head) =>
   new StepstreamError(
     "StreamClosed",
     `execution already ended with a ${head.type} record at offset ${encodeOffset(head.seq)}; nothing more can be written`,
   );
-const conflict = (ctx: AppendContext) =>
+/** The error for an append that ran out of time or attempts. */
+export const conflict = (ctx: AppendContext) =>
   new StepstreamError(
     "Conflict",
     `could not append after ${ctx.attempts} attempts in ${Date.now() - ctx.started} ms (lost races, transaction conflicts or throttling on execution ${ctx.executionArn}); retry the step`,

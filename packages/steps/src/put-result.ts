@@ -17,7 +17,7 @@ import {
   toItem,
   writeTimeAttributes,
 } from "@stepstream/results-schema";
-import { type AppendContext, markerCheck, stageAndCombine, stageable } from "./combine.js";
+import { type AppendContext, closed, conflict, markerCheck, stageAndCombine, stageable } from "./combine.js";
 import {
   backoff,
   findKey,
@@ -279,12 +279,7 @@ async function append(
       // The log is closed, so the set of keys is final: a consistent look-up of each key decides.
       for (const r of pending) {
         const seq = (await findKey(client, config.tableName, executionArn, r.recordKey))?.seq;
-        if (seq === undefined) {
-          throw new StepstreamError(
-            "StreamClosed",
-            `execution already ended with a ${head.type} record at offset ${encodeOffset(head.seq)}; nothing more can be written`,
-          );
-        }
+        if (seq === undefined) throw closed(head);
         out[r.index] = { offset: encodeOffset(seq), duplicate: true };
       }
       return;
@@ -379,7 +374,7 @@ async function append(
           if (it && Number.isSafeInteger(seq))
             learned = later(learned, { seq, type: it.Type?.S as RecordType });
         }
-        const conflict = reasons.some((r) => r?.Code === "TransactionConflict");
+        const anyConflict = reasons.some((r) => r?.Code === "TransactionConflict");
         const marker = checksMarker ? reasons[2 * chunk.length]?.Code : undefined;
         // Another writer's transaction holds a slot we aimed at right now: it will most likely
         // commit, so this race is lost too.
@@ -419,7 +414,7 @@ async function append(
           }
           head = later(head, memory.get(executionArn));
           memory.remember(executionArn, head);
-        } else if (conflict) {
+        } else if (anyConflict) {
           // Another writer's transaction holds the slot right now: it will most likely commit.
           busy++;
           await sleep(backoff(busy - 1));
@@ -435,12 +430,7 @@ async function append(
         throw err;
       }
     }
-    if (pending.length && (Date.now() >= deadline || ctx.attempts >= maxAttempts)) {
-      throw new StepstreamError(
-        "Conflict",
-        `could not append after ${ctx.attempts} attempts in ${Date.now() - started} ms (lost races, transaction conflicts or throttling on execution ${executionArn}); retry the step`,
-      );
-    }
+    if (pending.length && (Date.now() >= deadline || ctx.attempts >= maxAttempts)) throw conflict(ctx);
   }
 }
 
