@@ -29,6 +29,7 @@ import {
   RETRYABLE,
   readHead,
   sleep,
+  throttleBackoff,
 } from "./log.js";
 
 /**
@@ -412,7 +413,7 @@ export async function stageAndCombine(
         }
       } else if (RETRYABLE.has(name)) {
         busy++;
-        await sleep(Math.random() * Math.min(2000, 25 * 2 ** busy));
+        await sleep(throttleBackoff(busy));
       } else {
         throw err;
       }
@@ -460,7 +461,7 @@ async function stage(ctx: AppendContext, records: Prepared[]): Promise<Mine[]> {
       if (!retry) throw err;
       if (Date.now() >= ctx.deadline) throw conflict(ctx);
       busy++;
-      await sleep(Math.random() * Math.min(2000, 25 * 2 ** busy));
+      await sleep(throttleBackoff(busy));
     }
   }
 }
@@ -534,7 +535,7 @@ async function withdraw(
       const name = (err as Error).name;
       if (!RETRYABLE.has(name) && name !== "TransactionCanceledException") throw err;
       if (Date.now() >= ctx.deadline + 10_000) throw conflict(ctx);
-      await sleep(Math.random() * Math.min(2000, 25 * 2 ** busy));
+      await sleep(throttleBackoff(busy));
     }
   }
   let failure: StepstreamError | undefined;

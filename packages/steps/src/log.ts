@@ -20,6 +20,11 @@ const BACKOFF_MAX_MS = 200;
 export const backoff = (n: number) =>
   Math.random() * Math.min(BACKOFF_MAX_MS, rttEwmaMs * 2 ** Math.min(Math.max(n, 0), BACKOFF_MAX_EXP));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Back-off after throttling (or a transient server error), the `busy`-th in a row: exponential with
+ * full jitter, 25 ms doubling, at most 2 s.
+ */
+export const throttleBackoff = (busy: number) => Math.random() * Math.min(2000, 25 * 2 ** busy);
 
 /**
  * DynamoDB's limits that shape an append (Developer Guide, "Quotas in Amazon DynamoDB" and

@@ -35,6 +35,7 @@ import {
   RETRYABLE,
   readHead,
   sleep,
+  throttleBackoff,
 } from "./log.js";
 
 export {
@@ -424,8 +425,7 @@ async function append(
         }
       } else if (RETRYABLE.has(name)) {
         busy++;
-        // Throttling: exponential back-off with full jitter, 25 ms doubling up to 2 s.
-        await sleep(Math.random() * Math.min(2000, 25 * 2 ** busy));
+        await sleep(throttleBackoff(busy));
       } else {
         throw err;
       }
